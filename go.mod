@@ -1,0 +1,3 @@
+module github.com/straitproxy/strait
+
+go 1.26

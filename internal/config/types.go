@@ -1,0 +1,239 @@
+// Package config is strait's stream *schema*: one directive table (contexts,
+// arity, default, setter) over the syntax tree from ngxconf, nginx's
+// inheritance rules (stream -> server, upstream defaults) and validation
+// with nginx's error wording ("... in FILE:LINE"). Its output is a typed,
+// immutable Config that the rest of strait builds a runtime from.
+package config
+
+import (
+	"time"
+
+	"github.com/straitproxy/strait/internal/ngxconf"
+)
+
+// Config is a whole validated configuration.
+type Config struct {
+	File    string           // main configuration file, absolute
+	Prefix  string           // -p prefix; log and pid paths resolve against it
+	Main    Main             // main and events contexts
+	Stream  *Stream          // nil when there is no stream block
+	Sources []ngxconf.Source // every file read, for -T
+	// Warnings are risky but valid settings, printed by -t and logged at
+	// start, e.g. TLS to upstreams without verification.
+	Warnings []Warning
+}
+
+// Warning is a non-fatal remark about the configuration.
+type Warning struct {
+	Pos ngxconf.Pos
+	Msg string
+}
+
+func (w Warning) String() string { return w.Msg + " in " + w.Pos.String() }
+
+// Main holds the main-context and events settings.
+type Main struct {
+	WorkerProcesses       int // 0 means auto
+	WorkerRlimitNofile    int
+	PIDFile               string // absolute; "" when pid is off
+	ErrorLogs             []ErrorLog
+	Daemon                bool
+	User                  string
+	WorkerConnections     int           // events { worker_connections }, default 512
+	WorkerShutdownTimeout time.Duration // 0: wait for sessions indefinitely
+}
+
+// ErrorLog is one error_log target.
+type ErrorLog struct {
+	Path  string // absolute path, or "stderr"
+	Level string // nginx level name: debug info notice warn error crit alert emerg
+	Pos   ngxconf.Pos
+}
+
+// Stream is the stream {} block.
+type Stream struct {
+	Servers        []*Server
+	Upstreams      []*Upstream // in configuration order
+	LogFormats     map[string]*LogFormat
+	LimitConnZones map[string]*LimitConnZone
+	Maps           []*Map
+	ErrorLogs      []ErrorLog // stream-level error_log; nil inherits Main
+}
+
+// Upstream is an upstream {} group.
+type Upstream struct {
+	Name    string
+	Pos     ngxconf.Pos
+	Servers []UpstreamServer
+}
+
+// UpstreamServer is one `server` line inside an upstream block.
+type UpstreamServer struct {
+	Address     string // as written: host:port or unix:/path
+	Weight      int    // default 1
+	MaxFails    int    // default 1
+	FailTimeout time.Duration
+	MaxConns    int
+	Backup      bool
+	Down        bool
+	Pos         ngxconf.Pos
+}
+
+// Server is one server {} block with stream-level settings inherited.
+type Server struct {
+	Pos       ngxconf.Pos
+	Listens   []Listen
+	ProxyPass ProxyPass
+	Proxy     Proxy
+	SSL       ProxySSL
+	Access    []AccessRule // allow/deny in order; empty allows all
+
+	LimitConn         []LimitConn
+	LimitConnLogLevel string // default "error"
+	LimitConnDryRun   bool
+
+	AccessLogs []AccessLog // empty: access_log off
+	ErrorLogs  []ErrorLog  // nil inherits
+
+	TCPNoDelay           bool          // default on
+	PrereadTimeout       time.Duration // default 30s
+	PrereadBufferSize    int           // default 16k
+	ProxyProtocolTimeout time.Duration // default 30s
+}
+
+// Listen is one listen directive.
+type Listen struct {
+	Network       string // "tcp" or "unix"
+	Address       string // "127.0.0.1:8080", "[::]:80", "/path" for unix
+	PortHigh      int    // > 0 for a port range; Address then holds the low port
+	Backlog       int    // -1 when unset (system default)
+	ReusePort     bool
+	Bind          bool
+	IPv6Only      bool // default on, as nginx
+	RcvBuf        int
+	SndBuf        int
+	ProxyProtocol bool
+	KeepAlive     KeepAlive
+	SSL           bool // listen ... ssl (client-side TLS), refused until supported
+	Pos           ngxconf.Pos
+}
+
+// KeepAlive is the so_keepalive= listen parameter.
+type KeepAlive struct {
+	Set      bool // so_keepalive was given
+	On       bool
+	Idle     time.Duration
+	Interval time.Duration
+	Count    int
+}
+
+// ProxyPass names where sessions go: an upstream group or a single address.
+type ProxyPass struct {
+	Group   string // upstream name when it names an upstream block
+	Address string // host:port or unix:/path when it does not
+	Pos     ngxconf.Pos
+}
+
+// Host returns the host part of proxy_pass: the group name for a group,
+// the host without port for an address. nginx uses it as the default
+// proxy_ssl_name.
+func (p ProxyPass) Host() string {
+	if p.Group != "" {
+		return p.Group
+	}
+	return hostPart(p.Address)
+}
+
+// Proxy holds the ngx_stream_proxy_module session settings.
+type Proxy struct {
+	ConnectTimeout      time.Duration // 60s
+	Timeout             time.Duration // 10m, idle
+	HalfClose           bool
+	BufferSize          int // 16k
+	UploadRate          int // bytes/s, 0 = unlimited
+	DownloadRate        int
+	NextUpstream        bool // on
+	NextUpstreamTries   int  // 0 = unlimited
+	NextUpstreamTimeout time.Duration
+	SocketKeepalive     bool
+	Bind                string // local address for upstream connections, "" = none
+	ProxyProtocol       bool   // send PROXY v1 to the upstream
+}
+
+// ProxySSL holds every proxy_ssl_* setting of a server block. File paths
+// are absolute (resolved against the configuration file's directory).
+type ProxySSL struct {
+	Enabled            bool
+	Certificate        string
+	CertificateKey     string
+	PasswordFile       string
+	Protocols          []string // e.g. {"TLSv1.2", "TLSv1.3"}
+	Ciphers            string   // OpenSSL cipher list, default "DEFAULT"
+	TrustedCertificate string
+	CRL                string
+	Verify             bool
+	VerifyDepth        int    // default 1
+	Name               string // "" means the host part of proxy_pass
+	ServerName         bool   // send SNI
+	SessionReuse       bool   // default on
+	ALPN               []string
+	ConfCommands       [][2]string // proxy_ssl_conf_command name value
+	Pos                ngxconf.Pos // of the proxy_ssl directive (or the server block)
+	// Positions of the file directives, for error messages.
+	CertificatePos, KeyPos, TrustedPos, CRLPos, PasswordPos ngxconf.Pos
+}
+
+// AccessRule is one allow or deny line.
+type AccessRule struct {
+	Allow bool
+	All   bool
+	Unix  bool   // "unix:"
+	CIDR  string // "10.0.0.0/8" or a single address as /32 or /128
+}
+
+// LimitConnZone is a limit_conn_zone declaration.
+type LimitConnZone struct {
+	Name string
+	Key  string // e.g. "$binary_remote_addr"
+	Size int
+}
+
+// LimitConn is a limit_conn line.
+type LimitConn struct {
+	Zone string
+	Max  int
+}
+
+// LogFormat is a named log_format.
+type LogFormat struct {
+	Name   string
+	Escape string // default, json, none
+	Format string // the concatenated format strings
+}
+
+// AccessLog is one access_log target.
+type AccessLog struct {
+	Path   string // absolute, or "syslog:" refused earlier
+	Format string // name of a LogFormat
+	Buffer int
+	Flush  time.Duration
+	If     string // variable whose "" or "0" value skips the record
+	Pos    ngxconf.Pos
+}
+
+// Map is a map {} block: a variable computed from another.
+type Map struct {
+	Source    string // e.g. "$remote_addr"
+	Variable  string // e.g. "$name" (without "$")
+	Default   string
+	Hostnames bool
+	Entries   []MapEntry
+}
+
+// MapEntry is one source->value pair of a map.
+type MapEntry struct {
+	Match           string // exact string, or regex when Regex is set
+	Regex           bool
+	CaseInsensitive bool
+	Value           string
+}
