@@ -1,0 +1,80 @@
+package accesslog
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+)
+
+// Files is the process-wide registry of access log writers, so that every
+// access_log naming the same path shares one file and one buffer. The zero
+// value is ready to use.
+type Files struct {
+	mu      sync.Mutex
+	writers map[string]*Writer
+}
+
+// Get returns the writer for path, opening it on first use. A second request
+// for the same path must agree on the buffer and flush settings, or leave
+// them unset; otherwise it fails like nginx does.
+func (fs *Files) Get(path string, opts WriterOptions) (*Writer, error) {
+	if opts.Flush > 0 && opts.Buffer == 0 {
+		return nil, fmt.Errorf("no buffer is defined for access_log %q", path)
+	}
+	key := filepath.Clean(path)
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if w, ok := fs.writers[key]; ok {
+		if opts.Buffer != 0 && (opts.Buffer != w.opts.Buffer || opts.Flush != w.opts.Flush) {
+			return nil, fmt.Errorf("access_log %q already defined with conflicting parameters", path)
+		}
+		return w, nil
+	}
+	w, err := Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if fs.writers == nil {
+		fs.writers = make(map[string]*Writer)
+	}
+	fs.writers[key] = w
+	return w, nil
+}
+
+// ReopenAll reopens every file (USR1). It tries all of them and returns the
+// joined errors.
+func (fs *Files) ReopenAll() error {
+	var errs []error
+	for _, w := range fs.snapshot() {
+		if err := w.Reopen(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CloseAll flushes and closes every file and empties the registry.
+func (fs *Files) CloseAll() error {
+	fs.mu.Lock()
+	ws := fs.writers
+	fs.writers = nil
+	fs.mu.Unlock()
+	var errs []error
+	for _, w := range ws {
+		if err := w.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (fs *Files) snapshot() []*Writer {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	ws := make([]*Writer, 0, len(fs.writers))
+	for _, w := range fs.writers {
+		ws = append(ws, w)
+	}
+	return ws
+}

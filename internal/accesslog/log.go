@@ -1,0 +1,43 @@
+package accesslog
+
+// Condition is a compiled access_log if= value. The line is skipped when the
+// value evaluates to "" or "0".
+type Condition struct {
+	f *Format
+}
+
+// CompileCondition compiles an if= value such as "$loggable". It may mix
+// text and variables, like any nginx complex value.
+func CompileCondition(expr string, extra func(name string) bool) (*Condition, error) {
+	ops, err := compileOps(expr, extra)
+	if err != nil {
+		return nil, err
+	}
+	return &Condition{f: &Format{ops: ops, escape: escapeNone}}, nil
+}
+
+// Match reports whether the session should be logged.
+func (c *Condition) Match(s *Session) bool {
+	var scratch [64]byte
+	v := c.f.appendOps(scratch[:0], s)
+	return !(len(v) == 0 || len(v) == 1 && v[0] == '0')
+}
+
+// Log is one access_log directive: a format, a shared writer and an
+// optional if= condition.
+type Log struct {
+	Format *Format
+	Writer *Writer
+	If     *Condition
+}
+
+// Record renders s and queues the line on the writer.
+func (l *Log) Record(s *Session) {
+	if l.If != nil && !l.If.Match(s) {
+		return
+	}
+	b := l.Writer.line()
+	*b = l.Format.Append(*b, s)
+	l.Writer.Write(*b)
+	l.Writer.putLine(b)
+}

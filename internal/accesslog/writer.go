@@ -1,0 +1,198 @@
+package accesslog
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// WriterOptions are the access_log buffer=, flush= parameters. gzip= is not
+// supported; the configuration layer refuses it.
+type WriterOptions struct {
+	Buffer int           // buffer size in bytes; 0 writes every line at once
+	Flush  time.Duration // longest time a line may wait in the buffer; needs Buffer
+	// OnError receives write, flush and reopen failures (nginx logs them as
+	// alerts). Nil drops them.
+	OnError func(error)
+}
+
+// afterFunc arms a one-shot timer; the returned function stops it. It is
+// time.AfterFunc in production and a manual trigger in tests.
+type afterFunc func(d time.Duration, f func()) (stop func() bool)
+
+func realAfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}
+
+// Writer is one access_log target. It is shared by every session and every
+// access_log naming the same path, and is safe for concurrent use.
+type Writer struct {
+	path  string
+	opts  WriterOptions
+	after afterFunc
+	lines sync.Pool // *[]byte scratch buffers for Log.Record
+
+	mu        sync.Mutex
+	file      *os.File
+	buf       []byte
+	stopTimer func() bool // non-nil while a flush timer is armed
+	closed    bool
+}
+
+// Open opens (creating if needed) path for appending.
+func Open(path string, opts WriterOptions) (*Writer, error) {
+	return open(path, opts, realAfterFunc)
+}
+
+func open(path string, opts WriterOptions, after afterFunc) (*Writer, error) {
+	if opts.Buffer < 0 {
+		return nil, fmt.Errorf("access log %q: negative buffer size %d", path, opts.Buffer)
+	}
+	if opts.Flush > 0 && opts.Buffer == 0 {
+		return nil, fmt.Errorf("no buffer is defined for access_log %q", path)
+	}
+	f, err := openAppend(path)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{path: path, opts: opts, after: after, file: f}
+	if opts.Buffer > 0 {
+		w.buf = make([]byte, 0, opts.Buffer)
+	}
+	return w, nil
+}
+
+func openAppend(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open access log: %w", err)
+	}
+	return f, nil
+}
+
+// Path is the file name the writer was opened with.
+func (w *Writer) Path() string { return w.path }
+
+// Write queues one complete line. Unbuffered writers write it at once;
+// buffered ones flush when the line does not fit, when the flush interval
+// since the first queued line passes, on Reopen and on Close. Lines longer
+// than the buffer are written directly. Writes after Close are dropped.
+func (w *Writer) Write(line []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	if w.opts.Buffer == 0 {
+		w.writeFile(line)
+		return
+	}
+	if len(w.buf)+len(line) > cap(w.buf) {
+		w.flushLocked()
+	}
+	if len(line) > cap(w.buf) {
+		w.writeFile(line)
+		return
+	}
+	w.buf = append(w.buf, line...)
+	if w.opts.Flush > 0 && w.stopTimer == nil {
+		w.stopTimer = w.after(w.opts.Flush, w.flushFromTimer)
+	}
+}
+
+func (w *Writer) flushFromTimer() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopTimer = nil
+	if !w.closed {
+		w.flushLocked()
+	}
+}
+
+// Flush writes out any buffered lines.
+func (w *Writer) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.flushLocked()
+	}
+}
+
+func (w *Writer) flushLocked() {
+	if w.stopTimer != nil {
+		w.stopTimer()
+		w.stopTimer = nil
+	}
+	if len(w.buf) == 0 {
+		return
+	}
+	w.writeFile(w.buf)
+	w.buf = w.buf[:0]
+}
+
+func (w *Writer) writeFile(p []byte) {
+	n, err := w.file.Write(p)
+	if err == nil && n != len(p) {
+		err = fmt.Errorf("incomplete: %d of %d", n, len(p))
+	}
+	if err != nil {
+		w.report(fmt.Errorf("write to access log %q: %w", w.path, err))
+	}
+}
+
+func (w *Writer) report(err error) {
+	if w.opts.OnError != nil {
+		w.opts.OnError(err)
+	}
+}
+
+// Reopen flushes buffered lines to the current file, then reopens the path,
+// so that after a rename (log rotation, USR1) new lines go to a fresh file.
+// If the path cannot be opened the old file stays in use.
+func (w *Writer) Reopen() error {
+	f, err := openAppend(w.path)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return f.Close()
+	}
+	w.flushLocked()
+	old := w.file
+	w.file = f
+	w.mu.Unlock()
+	return old.Close()
+}
+
+// Close flushes buffered lines and closes the file.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.flushLocked()
+	w.closed = true
+	return w.file.Close()
+}
+
+// line returns a scratch buffer for rendering one line.
+func (w *Writer) line() *[]byte {
+	if b, ok := w.lines.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 512)
+	return &b
+}
+
+func (w *Writer) putLine(b *[]byte) {
+	// Keep pathological lines from pinning large buffers.
+	if cap(*b) > 64<<10 {
+		return
+	}
+	*b = (*b)[:0]
+	w.lines.Put(b)
+}
