@@ -1,0 +1,202 @@
+package upstream
+
+import (
+	"errors"
+	"slices"
+	"time"
+)
+
+// ErrNoLiveUpstreams is returned by Selection.Next when no peer is
+// selectable: every peer is down, failed out, at max_conns or already tried
+// by this session. nginx logs "no live upstreams" and ends the session with
+// status 502.
+var ErrNoLiveUpstreams = errors.New("no live upstreams")
+
+// ErrTriesExhausted is returned by Selection.Next once the session has used
+// all its tries (see Selection.Tries). nginx ends such a session with status
+// 502 without logging "no live upstreams".
+var ErrTriesExhausted = errors.New("upstream tries exhausted")
+
+// Selection is one session's view of a group: which peers it has tried and
+// how many tries remain (nginx's ngx_stream_upstream_rr_peer_data_t and
+// peer.tries). A Selection belongs to one session and is not safe for
+// concurrent use; the group it draws from is.
+type Selection struct {
+	g *Group
+	// onBackup is set once the primaries had nothing to offer; like nginx
+	// the session then stays with the backups for its remaining tries.
+	onBackup bool
+	// tried is indexed by position in the current tier.
+	tried []bool
+	tries int
+	// held are peers returned by Next and not yet released.
+	held []*Peer
+}
+
+// NewSelection starts a session's peer selection. Its tries start at the
+// number of primary plus backup peers, as nginx sets peer.tries.
+func (g *Group) NewSelection() *Selection {
+	return &Selection{
+		g:     g,
+		tried: make([]bool, max(len(g.primary), len(g.backup))),
+		tries: len(g.primary) + len(g.backup),
+	}
+}
+
+// Tries returns how many attempts the session may still make: the number
+// of peers at first, one less after each Release, and zero after releasing
+// the peer of a single-peer group (nginx gives such a group no second try).
+// A proxy stops retrying when it reaches zero.
+func (s *Selection) Tries() int { return s.tries }
+
+// LimitTries caps the remaining tries at n, as proxy_next_upstream_tries
+// does; n <= 0 means no cap.
+func (s *Selection) LimitTries(n int) {
+	if n > 0 && s.tries > n {
+		s.tries = n
+	}
+}
+
+// Next returns the next peer to try and takes one of its max_conns slots;
+// every peer returned must be given back with Release. It returns
+// ErrNoLiveUpstreams when no peer is selectable and ErrTriesExhausted when
+// the session has no tries left.
+func (s *Selection) Next() (*Peer, error) {
+	if s.tries == 0 {
+		return nil, ErrTriesExhausted
+	}
+	g := s.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	p := s.pickLocked(g.now())
+	if p == nil {
+		return nil, ErrNoLiveUpstreams
+	}
+	p.st.conns++
+	s.held = append(s.held, p)
+	return p, nil
+}
+
+// pickLocked is ngx_stream_upstream_get_round_robin_peer: the single-peer
+// shortcut, else smooth weighted round robin over the current tier, falling
+// over to the backups once when the primaries offer nothing.
+func (s *Selection) pickLocked(now time.Time) *Peer {
+	g := s.g
+	if !s.onBackup && g.single {
+		// The single peer is neither marked tried nor checked for
+		// failures; only down and max_conns make it unavailable.
+		if st := g.primary[0].st; !st.down && !st.full() {
+			return g.primary[0]
+		}
+		return nil
+	}
+	tier := g.primary
+	if s.onBackup {
+		tier = g.backup
+	}
+	if p := pickWeighted(tier, s.tried, now); p != nil {
+		return p
+	}
+	if s.onBackup || len(g.backup) == 0 {
+		return nil
+	}
+	s.onBackup = true
+	clear(s.tried)
+	return pickWeighted(g.backup, s.tried, now)
+}
+
+// pickWeighted is nginx's smooth weighted round robin
+// (ngx_stream_upstream_get_peer). Every eligible peer gains its effective
+// weight; the one with the highest current weight wins (the first in
+// config order on ties) and loses the sum of the effective weights, which
+// spreads picks evenly: weights 5/1/1 give a a b a c a a. Effective weights
+// lowered by failures creep back by one per pick, so a recovering peer is
+// eased back in.
+func pickWeighted(tier []*Peer, tried []bool, now time.Time) *Peer {
+	var best *Peer
+	bestIdx, total := 0, 0
+	for i, p := range tier {
+		st := p.st
+		if tried[i] || st.down || st.failedOut(now) || st.full() {
+			continue
+		}
+		st.currentWeight += st.effectiveWeight
+		total += st.effectiveWeight
+		if st.effectiveWeight < st.weight {
+			st.effectiveWeight++
+		}
+		if best == nil || st.currentWeight > best.st.currentWeight {
+			best, bestIdx = p, i
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	tried[bestIdx] = true
+	best.st.currentWeight -= total
+	// The first pick after fail_timeout has passed since the last check
+	// is the trial: moving checked forward keeps the peer out for other
+	// sessions while the trial runs, and lets a success reset fails.
+	if now.Sub(best.st.checked) > best.st.failTimeout {
+		best.st.checked = now
+	}
+	return best
+}
+
+// Connected tells the group that the connection to p (including a TLS
+// handshake, if any) is established. Like nginx's NOTIFY_CONNECT it resets
+// the peer's failures when this attempt was a trial, without waiting for
+// the session to end. It does not release p.
+func (s *Selection) Connected(p *Peer) {
+	if !slices.Contains(s.held, p) {
+		return
+	}
+	s.g.mu.Lock()
+	defer s.g.mu.Unlock()
+	if p.st.accessed.Before(p.st.checked) {
+		p.st.fails = 0
+	}
+}
+
+// Release ends an attempt on p and frees its max_conns slot. failed is true
+// when connecting or the TLS handshake failed (nginx's NGX_PEER_FAILED),
+// false when the session ran (whatever happened afterwards). Releasing a
+// peer that is not held by this Selection does nothing.
+func (s *Selection) Release(p *Peer, failed bool) {
+	i := slices.Index(s.held, p)
+	if i < 0 {
+		return
+	}
+	s.held = slices.Delete(s.held, i, i+1)
+	g := s.g
+	g.mu.Lock()
+	st := p.st
+	st.conns--
+	if g.single {
+		g.mu.Unlock()
+		s.tries = 0
+		return
+	}
+	disabled := false
+	if failed {
+		now := g.now()
+		st.fails++
+		st.accessed, st.checked = now, now
+		if st.maxFails > 0 {
+			// Integer division, as nginx: weight 1 with max_fails 3
+			// loses nothing.
+			st.effectiveWeight = max(st.effectiveWeight-st.weight/st.maxFails, 0)
+			disabled = st.fails >= st.maxFails
+		}
+	} else if st.accessed.Before(st.checked) {
+		st.fails = 0
+	}
+	g.mu.Unlock()
+	if s.tries > 0 {
+		s.tries--
+	}
+	if disabled {
+		g.log.Warn("upstream server temporarily disabled",
+			"upstream", p.Addr, "group", g.name)
+	}
+}
