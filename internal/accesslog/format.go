@@ -136,9 +136,11 @@ func (f *Format) Append(dst []byte, s *Session) []byte {
 	return append(f.appendOps(dst, s), '\n')
 }
 
-// appendOps renders every operation. An empty value is a not-found value:
-// nginx logs it as "-" with the default escaping and as nothing with json or
-// none.
+// appendOps renders every operation. A built-in variable with an empty value
+// and a name missing from Session.Vars are "not found": nginx logs them as
+// "-" with the default escaping and as nothing with json or none. A name
+// present in Vars with an empty value is found and logs as nothing, as an
+// empty map value does in nginx.
 func (f *Format) appendOps(dst []byte, s *Session) []byte {
 	for i := range f.ops {
 		o := &f.ops[i]
@@ -150,7 +152,11 @@ func (f *Format) appendOps(dst []byte, s *Session) []byte {
 		case opBuiltin:
 			dst = appendBuiltin(dst, o.v, s)
 		case opExtra:
-			dst = append(dst, s.Vars[o.text]...)
+			v, ok := s.Vars[o.text]
+			if ok && v == "" {
+				continue
+			}
+			dst = append(dst, v...)
 		}
 		if len(dst) == start {
 			if f.escape == escapeDefault {

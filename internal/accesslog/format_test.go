@@ -140,8 +140,10 @@ func TestEscapeModes(t *testing.T) {
 		escape string
 		want   string
 	}{
-		{"default", `"a\x22b\x5Cc\x0A\x09d\x01\x7F\xC3\xA9 z/" "-" "-" "403"`},
-		{"", `"a\x22b\x5Cc\x0A\x09d\x01\x7F\xC3\xA9 z/" "-" "-" "403"`},
+		// Checked against nginx 1.22: an empty map value logs as "", a
+		// not-found variable as "-" (default) or nothing (json, none).
+		{"default", `"a\x22b\x5Cc\x0A\x09d\x01\x7F\xC3\xA9 z/" "" "-" "403"`},
+		{"", `"a\x22b\x5Cc\x0A\x09d\x01\x7F\xC3\xA9 z/" "" "-" "403"`},
 		{"json", `"a\"b\\c\n\td\u0001` + "\x7f\u00e9" + ` z/" "" "" "403"`},
 		{"none", "\"a\"b\\c\n\td\x01\x7f\u00e9 z/\" \"\" \"\" \"403\""},
 	}
