@@ -35,7 +35,8 @@ type Session struct {
 	PID      int    // $pid
 
 	// Vars holds extra variables (for example from map), looked up after
-	// the built-in ones.
+	// the built-in ones. A missing name logs as not found ("-"); a present
+	// empty value logs as nothing.
 	Vars map[string]string
 }
 
