@@ -1,0 +1,196 @@
+// Package tlsconf is the single home of strait's outgoing TLS policy (proxy
+// to upstream): it compiles a server block's proxy_ssl_* settings into a
+// Client that loads the certificate and key (encrypted keys and password
+// files included), the trust anchors and CRLs, maps protocols, OpenSSL
+// cipher strings and conf commands onto crypto/tls, verifies upstream
+// certificates the way OpenSSL does for nginx (anchors, depth, CRLs, error
+// codes, X509_check_host), and keeps TLS sessions per peer and per profile.
+package tlsconf
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/tlsconf/cipherlist"
+)
+
+// sessionsPerPeer bounds each peer's session cache. One entry per peer is
+// used (the cache key never varies within a profile); the slack is for
+// safety.
+const sessionsPerPeer = 4
+
+// Client is a compiled TLS profile of one server block: loaded
+// certificate+key, trust pool, CRLs, protocol range, cipher IDs, and
+// per-peer session caches. Safe for concurrent use; built once per
+// configuration load.
+type Client struct {
+	base   *tls.Config // shared settings; cloned once per peer
+	name   string      // checked against the certificate (proxy_ssl_name)
+	verify bool
+	reuse  bool
+	chain  chainVerifier
+	now    func() time.Time
+	peers  sync.Map // peer address -> *tls.Config with its own session cache
+}
+
+// Info describes an established upstream TLS session, for logs and
+// $upstream_ssl_* variables.
+type Info struct {
+	Protocol   string // "TLSv1.3"
+	Cipher     string // OpenSSL name; TLS 1.3: "TLS_AES_128_GCM_SHA256"
+	Reused     bool   // the session was resumed
+	Verify     string // "OK", "NONE" when verification is off, or the failure reason
+	ServerName string // SNI sent, "" if none
+}
+
+// NewClient compiles s. defaultName is the host part of proxy_pass, used
+// for verification (and SNI) when proxy_ssl_name is unset.
+func NewClient(s config.ProxySSL, defaultName string) (*Client, error) {
+	c := &Client{name: s.Name, verify: s.Verify, reuse: s.SessionReuse, now: time.Now}
+	if c.name == "" {
+		c.name = defaultName
+	}
+	cfg := &tls.Config{
+		// Verification is strait's own (VerifyConnection), because Go's
+		// differs from OpenSSL's: any pool certificate is an anchor, there
+		// is no depth, no CRL and no CN fallback.
+		InsecureSkipVerify: true,
+		NextProtos:         s.ALPN,
+		// Go's client resumes TLS 1.2 only by ticket; without reuse
+		// there is no point asking the server for one.
+		SessionTicketsDisabled: !s.SessionReuse,
+	}
+	if s.ServerName && sniAllowed(c.name) {
+		cfg.ServerName = c.name
+	}
+	var err error
+	if cfg.MinVersion, cfg.MaxVersion, _, err = versionRange(s.Protocols); err != nil {
+		return nil, err
+	}
+	if s.Ciphers != "" {
+		if cfg.CipherSuites, err = cipherlist.Evaluate(s.Ciphers); err != nil {
+			return nil, fmt.Errorf("invalid proxy_ssl_ciphers %q: %w", s.Ciphers, err)
+		}
+	}
+	if err = applyConfCommands(cfg, s.ConfCommands); err != nil {
+		return nil, err
+	}
+	if s.Certificate != "" {
+		cert, err := loadKeyPair(s.Certificate, s.CertificateKey, s.PasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		// OpenSSL sends its certificate whenever the upstream asks,
+		// whatever CA names the request lists; Go's default would send
+		// nothing when they do not match.
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+	}
+	if s.Verify {
+		if err = c.loadTrust(s); err != nil {
+			return nil, err
+		}
+		cfg.VerifyConnection = c.verifyConnection
+	}
+	c.base = cfg
+	return c, nil
+}
+
+func (c *Client) loadTrust(s config.ProxySSL) error {
+	if s.TrustedCertificate == "" {
+		return errors.New("no proxy_ssl_trusted_certificate for proxy_ssl_verify")
+	}
+	store, err := loadCertificates("trusted certificate", s.TrustedCertificate)
+	if err != nil {
+		return err
+	}
+	c.chain = chainVerifier{store: store, depth: s.VerifyDepth}
+	if s.CRL != "" {
+		if c.chain.crls, err = loadCRLs(s.CRL); err != nil {
+			return err
+		}
+		c.chain.check = true
+	}
+	return nil
+}
+
+// sniAllowed mirrors nginx: no SNI for an empty name or an IP literal.
+func sniAllowed(name string) bool {
+	if name == "" {
+		return false
+	}
+	_, err := netip.ParseAddr(strings.Trim(name, "[]"))
+	return err != nil
+}
+
+// verifyConnection runs on every handshake, resumed ones included, so a
+// resumed session is held to the profile's current trust too.
+func (c *Client) verifyConnection(cs tls.ConnectionState) error {
+	if code, depth := c.chain.verify(cs.PeerCertificates, c.now()); code != codeOK {
+		return verifyError(code, depth)
+	}
+	if !matchesName(cs.PeerCertificates[0], c.name) {
+		return nameMismatch(c.name)
+	}
+	return nil
+}
+
+// configFor returns the peer's tls.Config, made once: a clone of the
+// profile with a session cache of its own, so peers sharing a name never
+// evict each other's sessions and two profiles never share one.
+func (c *Client) configFor(peerAddr string) *tls.Config {
+	if v, ok := c.peers.Load(peerAddr); ok {
+		return v.(*tls.Config)
+	}
+	cfg := c.base.Clone()
+	if c.reuse {
+		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(sessionsPerPeer)
+	}
+	v, _ := c.peers.LoadOrStore(peerAddr, cfg)
+	return v.(*tls.Config)
+}
+
+// Handshake runs the TLS client handshake on conn (already connected to
+// peerAddr) bounded by ctx, with verification. On failure the error is a
+// *HandshakeError and conn should be closed by the caller.
+//
+// TLS 1.3 session tickets arrive after the handshake and crypto/tls
+// processes them only inside Read, so a session is cached for resumption
+// only once the caller has read from the returned conn (a proxy always
+// does).
+func (c *Client) Handshake(ctx context.Context, conn net.Conn, peerAddr string) (*tls.Conn, Info, error) {
+	cfg := c.configFor(peerAddr)
+	tc := tls.Client(conn, cfg)
+	info := Info{ServerName: cfg.ServerName, Verify: "NONE"}
+	if c.verify {
+		info.Verify = "OK"
+	}
+	if err := tc.HandshakeContext(ctx); err != nil {
+		var he *HandshakeError
+		if !errors.As(err, &he) {
+			he = &HandshakeError{Err: err}
+		}
+		if he.Verify {
+			info.Verify = he.Reason
+		}
+		return nil, info, he
+	}
+	cs := tc.ConnectionState()
+	info.Protocol = protocolName(cs.Version)
+	info.Cipher = cipherlist.Name(cs.CipherSuite)
+	if info.Cipher == "" {
+		info.Cipher = tls.CipherSuiteName(cs.CipherSuite)
+	}
+	info.Reused = cs.DidResume
+	return tc, info, nil
+}
+
+// Name is the name certificates are checked against.
+func (c *Client) Name() string { return c.name }

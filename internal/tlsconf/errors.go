@@ -1,0 +1,47 @@
+package tlsconf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// codeHostnameMismatch is OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH; nginx
+// reports it in its own words (see HandshakeError.Error).
+const codeHostnameMismatch = 62
+
+// HandshakeError is a failed TLS handshake with an upstream. Its message
+// is worded as nginx logs it; the caller appends " while SSL handshaking
+// to upstream".
+type HandshakeError struct {
+	Verify bool   // the peer's certificate was refused (a verification error or a name mismatch)
+	Code   int    // OpenSSL X509_V_ERR_* code when Verify; 62 for a name mismatch
+	Reason string // OpenSSL's reason text for Code
+	Name   string // the name checked, for a name mismatch
+	Err    error  // the underlying error from crypto/tls, if any
+}
+
+func (e *HandshakeError) Error() string {
+	switch {
+	case e.Verify && e.Code == codeHostnameMismatch:
+		return fmt.Sprintf("upstream SSL certificate does not match %q", e.Name)
+	case e.Verify:
+		return fmt.Sprintf("upstream SSL certificate verify error: (%d:%s)", e.Code, e.Reason)
+	case errors.Is(e.Err, context.DeadlineExceeded):
+		return "upstream timed out (110: Connection timed out)"
+	default:
+		return fmt.Sprintf("SSL_do_handshake() failed (%v)", e.Err)
+	}
+}
+
+func (e *HandshakeError) Unwrap() error { return e.Err }
+
+func verifyError(code, depth int) *HandshakeError {
+	return &HandshakeError{Verify: true, Code: code, Reason: verifyReason(code),
+		Err: fmt.Errorf("certificate at depth %d: %s", depth, verifyReason(code))}
+}
+
+func nameMismatch(name string) *HandshakeError {
+	return &HandshakeError{Verify: true, Code: codeHostnameMismatch, Reason: "hostname mismatch", Name: name,
+		Err: fmt.Errorf("certificate does not match %q", name)}
+}
