@@ -1,0 +1,256 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// pipeResult is what piping produced, for the access and error logs.
+type pipeResult struct {
+	fromClient, toClient, fromUpstream, toUpstream int64
+	firstByte                                      time.Duration // 0 when the upstream sent nothing
+	upstreamFirst                                  bool          // the upstream side ended the session
+	timedOut                                       bool          // proxy_timeout expired
+}
+
+// flow is one direction of a session: client->upstream or back.
+type flow struct {
+	src, dst net.Conn
+	// srcSocket is set when src is a plain socket, whose readiness can be
+	// awaited without holding a buffer.
+	srcSocket  bool
+	limiter    *rate.Limiter
+	trackFirst bool // record when the first byte arrives
+	fromUp     bool
+
+	read, written int64
+	firstByte     time.Time
+	err           error // nil when src ended with a clean EOF
+}
+
+// pipeState is shared by the two flows of a session.
+type pipeState struct {
+	client, upConn, upRaw net.Conn
+	halfClose             bool
+	spliced               bool // both plain TCP: the kernel moves the bytes
+	buffers               *BufferPool
+	bufSize               int
+
+	timeout  time.Duration
+	base     time.Time
+	last     atomic.Int64 // monotonic nanoseconds since base of the last activity
+	timer    *time.Timer
+	timedOut atomic.Bool
+	ending   atomic.Bool
+	first    atomic.Int32 // 1: client side ended first, 2: upstream side
+
+	// ctx bounds rate-limit waits; cancel is nil without rate limits.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// pastDeadline interrupts blocked reads at once.
+var pastDeadline = time.Unix(1, 0)
+
+// pipe copies bytes both ways until the session ends. The calling goroutine
+// carries client->upstream; one more goroutine carries the other way.
+func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
+	p := &pipeState{
+		client: s.Client, upConn: up.conn, upRaw: up.raw,
+		halfClose: h.Proxy.HalfClose, buffers: h.Buffers,
+		timeout: h.Proxy.Timeout, base: time.Now(), ctx: context.Background(),
+	}
+	p.bufSize = h.Proxy.BufferSize
+	if p.buffers != nil {
+		p.bufSize = p.buffers.Size()
+	}
+	if p.bufSize <= 0 {
+		p.bufSize = 16 << 10
+	}
+	upFlow := &flow{src: s.Client, dst: up.conn, srcSocket: true}
+	downFlow := &flow{src: up.conn, dst: s.Client, srcSocket: up.conn == up.raw, trackFirst: true, fromUp: true}
+	if h.Proxy.UploadRate > 0 {
+		upFlow.limiter = rate.NewLimiter(rate.Limit(h.Proxy.UploadRate), p.bufSize)
+	}
+	if h.Proxy.DownloadRate > 0 {
+		downFlow.limiter = rate.NewLimiter(rate.Limit(h.Proxy.DownloadRate), p.bufSize)
+	}
+	if upFlow.limiter != nil || downFlow.limiter != nil {
+		p.ctx, p.cancel = context.WithCancel(context.Background())
+	}
+	_, clientTCP := s.Client.(*net.TCPConn)
+	_, upTCP := up.conn.(*net.TCPConn)
+	p.spliced = canSplice && clientTCP && upTCP && p.cancel == nil
+	p.startIdleTimer()
+
+	prereadOK := true
+	if len(s.Preread) > 0 {
+		n, err := up.conn.Write(s.Preread)
+		upFlow.read, upFlow.written = int64(len(s.Preread)), int64(n)
+		if err != nil {
+			upFlow.err, prereadOK = err, false
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.run(downFlow, upFlow)
+	}()
+	if prereadOK {
+		p.run(upFlow, downFlow)
+	} else {
+		p.finish(upFlow, downFlow)
+	}
+	<-done
+
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	if p.cancel != nil {
+		p.cancel()
+	}
+	if p.timedOut.Load() || p.ending.Load() && (upFlow.err != nil || downFlow.err != nil) {
+		// Don't let a TLS close_notify wait on a peer that stopped reading.
+		up.raw.Close()
+	}
+	up.conn.Close()
+
+	res := pipeResult{
+		fromClient: upFlow.read, toUpstream: upFlow.written,
+		fromUpstream: downFlow.read, toClient: downFlow.written,
+		upstreamFirst: p.first.Load() == 2, timedOut: p.timedOut.Load(),
+	}
+	if !downFlow.firstByte.IsZero() {
+		res.firstByte = max(downFlow.firstByte.Sub(up.start), time.Nanosecond)
+	}
+	return res
+}
+
+func (p *pipeState) run(f, other *flow) {
+	if p.spliced {
+		p.copySpliced(f)
+	} else {
+		p.copyBuffered(f)
+	}
+	p.finish(f, other)
+}
+
+// finish handles the end of flow f. With proxy_half_close a clean EOF is
+// passed on and the other flow keeps going; otherwise the other flow is
+// stopped once it has written what it already read.
+func (p *pipeState) finish(f, other *flow) {
+	side := int32(1)
+	if f.fromUp {
+		side = 2
+	}
+	p.first.CompareAndSwap(0, side)
+	if f.err == nil && p.halfClose && !p.ending.Load() {
+		closeWrite(f.dst)
+		return
+	}
+	p.ending.Store(true)
+	other.src.SetReadDeadline(pastDeadline)
+	if p.cancel != nil {
+		p.cancel()
+	}
+}
+
+// copySpliced moves bytes with splice(2) through TCPConn.ReadFrom; no user
+// buffer is involved and activity is seen through TCP_INFO.
+func (p *pipeState) copySpliced(f *flow) {
+	if f.trackFirst {
+		if waitReadable(f.src) == nil {
+			f.firstByte = time.Now()
+		}
+	}
+	n, err := f.dst.(*net.TCPConn).ReadFrom(f.src)
+	f.read += n
+	f.written += n
+	f.err = err
+}
+
+// copyBuffered copies through pooled proxy_buffer_size buffers. For a
+// socket source the buffer is taken only once data is ready and given back
+// as soon as the socket is drained, so idle sessions hold none.
+func (p *pipeState) copyBuffered(f *flow) {
+	for {
+		if f.srcSocket {
+			if err := waitReadable(f.src); err != nil {
+				f.err = err
+				return
+			}
+		}
+		var bp *[]byte
+		if p.buffers != nil {
+			bp = p.buffers.get()
+		} else {
+			b := make([]byte, p.bufSize)
+			bp = &b
+		}
+		more := p.copyChunks(f, *bp)
+		if p.buffers != nil {
+			p.buffers.put(bp)
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+// copyChunks reads and writes until src is drained (more is true: wait for
+// readiness again) or the flow ends (more is false).
+func (p *pipeState) copyChunks(f *flow, buf []byte) (more bool) {
+	for {
+		nr, er := f.src.Read(buf)
+		if nr > 0 {
+			p.touch()
+			if f.trackFirst && f.firstByte.IsZero() {
+				f.firstByte = time.Now()
+			}
+			f.read += int64(nr)
+			if f.limiter != nil {
+				if err := f.limiter.WaitN(p.ctx, nr); err != nil {
+					f.err = err
+					return false
+				}
+			}
+			nw, ew := f.dst.Write(buf[:nr])
+			f.written += int64(nw)
+			p.touch()
+			if ew != nil {
+				f.err = ew
+				return false
+			}
+		}
+		if er != nil {
+			if !errors.Is(er, io.EOF) {
+				f.err = er
+			}
+			return false
+		}
+		if f.srcSocket && nr < len(buf) {
+			return true
+		}
+	}
+}
+
+type closeWriter interface{ CloseWrite() error }
+
+// closeWrite passes an EOF on. On a TLS connection CloseWrite only sends
+// close_notify; the FIN needs the socket's CloseWrite as well.
+func closeWrite(c net.Conn) {
+	if tc, ok := c.(*tls.Conn); ok {
+		tc.CloseWrite()
+		c = tc.NetConn()
+	}
+	if cw, ok := c.(closeWriter); ok {
+		cw.CloseWrite()
+	}
+}

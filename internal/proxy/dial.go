@@ -1,0 +1,188 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/straitproxy/strait/internal/accesslog"
+	"github.com/straitproxy/strait/internal/upstream"
+)
+
+// upstreamConn is the established connection of the attempt that won.
+type upstreamConn struct {
+	conn  net.Conn // what bytes go through: the socket or a *tls.Conn over it
+	raw   net.Conn // the socket
+	peer  *upstream.Peer
+	sel   *upstream.Selection
+	start time.Time
+}
+
+func (u *upstreamConn) release(failed bool) { u.sel.Release(u.peer, failed) }
+
+// connect tries peers until one is connected (and its TLS handshake done)
+// or proxy_next_upstream gives up. Every attempt is appended to
+// s.Record.Attempts; the winning one is returned with ok set.
+func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, accesslog.Attempt, bool) {
+	rec := s.Record
+	sel := h.Group.NewSelection()
+	sel.LimitTries(h.Proxy.NextUpstreamTries)
+	start := h.now()
+	for {
+		peer, err := sel.Next()
+		if err != nil {
+			if errors.Is(err, upstream.ErrNoLiveUpstreams) {
+				s.Log.Error("no live upstreams", "action", actionConnecting,
+					"client", s.ClientText, "server", s.ServerText, "upstream", h.Group.Name())
+				rec.UpstreamGroup = h.Group.Name()
+			}
+			return nil, accesslog.Attempt{}, false
+		}
+		t0 := h.now()
+		att := accesslog.Attempt{Addr: peer.Addr}
+		conn, raw, ssl, stage, err := h.attempt(ctx, s, peer)
+		rec.SSL = ssl
+		if err == nil {
+			sel.Connected(peer)
+			att.Connected, att.ConnectTime = true, h.now().Sub(t0)
+			rec.Attempts = append(rec.Attempts, att)
+			return &upstreamConn{conn: conn, raw: raw, peer: peer, sel: sel, start: t0}, att, true
+		}
+		if ctx.Err() != nil {
+			// Cut by shutdown: not the peer's fault.
+			sel.Release(peer, false)
+			rec.Attempts = append(rec.Attempts, att)
+			return nil, att, false
+		}
+		h.logAttemptError(s, peer, stage, err)
+		sel.Release(peer, true)
+		if h.OnAttemptFailed != nil {
+			h.OnAttemptFailed(peer, stage)
+		}
+		att.SessionTime = h.now().Sub(t0)
+		rec.Attempts = append(rec.Attempts, att)
+		if !h.Proxy.NextUpstream || sel.Tries() == 0 ||
+			h.Proxy.NextUpstreamTimeout > 0 && h.now().Sub(start) >= h.Proxy.NextUpstreamTimeout {
+			return nil, att, false
+		}
+	}
+}
+
+// attempt dials peer, sends the PROXY header and runs the TLS handshake,
+// each step bounded by its own proxy_connect_timeout.
+func (h *Handler) attempt(ctx context.Context, s *Session, peer *upstream.Peer) (conn, raw net.Conn, ssl accesslog.UpstreamSSL, stage Stage, err error) {
+	network, addr := "tcp", peer.Addr
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		network, addr = "unix", path
+	}
+	dctx, cancel := h.withConnectTimeout(ctx)
+	raw, err = h.dial(dctx, network, addr)
+	cancel()
+	if err != nil {
+		return nil, nil, ssl, StageConnect, err
+	}
+	if tc, ok := raw.(*net.TCPConn); ok && !h.NoDelay {
+		tc.SetNoDelay(false)
+	}
+	if h.Proxy.ProxyProtocol {
+		// The header goes out in cleartext before any TLS record.
+		hdr := AppendProxyV1(make([]byte, 0, proxyV1MaxHeader), s.Client.RemoteAddr(), s.Client.LocalAddr())
+		if h.Proxy.ConnectTimeout > 0 {
+			raw.SetWriteDeadline(time.Now().Add(h.Proxy.ConnectTimeout))
+		}
+		_, err = raw.Write(hdr)
+		raw.SetWriteDeadline(time.Time{})
+		if err != nil {
+			raw.Close()
+			return nil, nil, ssl, StageConnect, err
+		}
+	}
+	if h.Handshake == nil {
+		return raw, raw, ssl, StageConnect, nil
+	}
+	hctx, cancel := h.withConnectTimeout(ctx)
+	defer cancel()
+	tc, ssl, err := h.Handshake(hctx, raw, peer.Addr)
+	if err != nil {
+		raw.Close()
+		return nil, nil, ssl, StageHandshake, err
+	}
+	return tc, raw, ssl, StageHandshake, nil
+}
+
+func (h *Handler) withConnectTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if h.Proxy.ConnectTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, h.Proxy.ConnectTimeout)
+}
+
+func (h *Handler) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if h.Dial != nil {
+		return h.Dial(ctx, network, addr)
+	}
+	// nginx leaves SO_KEEPALIVE off unless proxy_socket_keepalive is on,
+	// and then uses the system's timers.
+	d := net.Dialer{KeepAlive: -1}
+	if h.Proxy.SocketKeepalive {
+		d.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}
+	}
+	if network == "tcp" && h.Proxy.Bind != "" {
+		d.LocalAddr = bindAddr(h.Proxy.Bind)
+	}
+	return d.DialContext(ctx, network, addr)
+}
+
+// bindAddr parses proxy_bind's address ("10.0.0.1" or "10.0.0.1:5000"; a
+// trailing "transparent" is ignored).
+func bindAddr(s string) net.Addr {
+	s, _, _ = strings.Cut(s, " ")
+	if ip := net.ParseIP(strings.Trim(s, "[]")); ip != nil {
+		return &net.TCPAddr{IP: ip}
+	}
+	if a, err := net.ResolveTCPAddr("tcp", s); err == nil {
+		return a
+	}
+	return nil
+}
+
+// logAttemptError logs a failed attempt in nginx's words.
+func (h *Handler) logAttemptError(s *Session, peer *upstream.Peer, stage Stage, err error) {
+	action := actionConnecting
+	if stage == StageHandshake {
+		action = actionHandshake
+	}
+	s.Log.Error(attemptErrorText(peer.Addr, stage, err), "action", action,
+		"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr)
+}
+
+func attemptErrorText(addr string, stage Stage, err error) string {
+	if isTimeout(err) {
+		return timedOutText("upstream")
+	}
+	if stage == StageHandshake {
+		return err.Error()
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		switch se.Syscall {
+		case "connect":
+			if strings.HasPrefix(addr, "unix:") {
+				// nginx's immediate-failure wording; TCP connects fail
+				// asynchronously and are reported without the address.
+				return "connect() to " + addr + " failed " + Errno(err)
+			}
+			return "connect() failed " + Errno(err)
+		case "bind":
+			return "bind() failed " + Errno(err)
+		}
+		return se.Syscall + "() failed " + Errno(err)
+	}
+	if errno := Errno(err); errno != "" {
+		return "connect() failed " + errno
+	}
+	return "connect() failed: " + err.Error()
+}

@@ -1,0 +1,127 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/straitproxy/strait/internal/accesslog"
+	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/upstream"
+)
+
+// HandshakeFunc runs the upstream TLS handshake on an established
+// connection to peerAddr, bounded by ctx. It returns the TLS connection and
+// what the access log shows about it; on failure the error text is logged as
+// is (it carries nginx's wording) with "while SSL handshaking to upstream".
+type HandshakeFunc func(ctx context.Context, conn net.Conn, peerAddr string) (*tls.Conn, accesslog.UpstreamSSL, error)
+
+// Stage names the step of an attempt that failed.
+type Stage uint8
+
+// Attempt stages reported to Handler.OnAttemptFailed.
+const (
+	StageConnect   Stage = iota // TCP or unix connect, PROXY header write
+	StageHandshake              // TLS handshake or verification
+)
+
+// Handler proxies the sessions of one server block. It is immutable once
+// built and shared by every session of a configuration snapshot.
+type Handler struct {
+	Group     *upstream.Group
+	Proxy     config.Proxy
+	NoDelay   bool          // tcp_nodelay
+	Handshake HandshakeFunc // nil when proxy_ssl is off
+	Buffers   *BufferPool   // proxy_buffer_size buffers; nil allocates a private pool
+	Now       func() time.Time
+	// Dial opens upstream connections; nil uses a net.Dialer configured
+	// from Proxy (bind, keepalive).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// OnAttemptFailed, when set, is told about every failed attempt (for
+	// per-peer counters).
+	OnAttemptFailed func(peer *upstream.Peer, stage Stage)
+}
+
+// Session is one accepted client connection handed to Handler.Serve.
+type Session struct {
+	Client net.Conn
+	// Preread holds client bytes already read (past a PROXY header); they
+	// are sent upstream before anything else.
+	Preread []byte
+	// Log is the error log with the "conn" attribute set. Lines that nginx
+	// prints with context get ClientText and ServerText added.
+	Log *slog.Logger
+	// ClientText and ServerText are nginx's "client: 127.0.0.1" and
+	// "server: 0.0.0.0:12345" values.
+	ClientText, ServerText string
+	// Record receives the outcome: Status, bytes, Attempts, UpstreamGroup
+	// and SSL. The caller fills the rest and writes the access log.
+	Record *accesslog.Session
+}
+
+// Action values of the "action" log attribute, as nginx words them.
+const (
+	actionConnecting = "connecting to upstream"
+	actionHandshake  = "SSL handshaking to upstream"
+	actionProxying   = "proxying connection"
+)
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// Serve proxies s until either side is done, the idle timeout passes or ctx
+// is cancelled (which cuts the session). It closes s.Client and fills
+// s.Record.
+func (h *Handler) Serve(ctx context.Context, s *Session) {
+	rec := s.Record
+	stop := context.AfterFunc(ctx, func() { s.Client.Close() })
+	defer stop()
+	defer s.Client.Close()
+	if !h.NoDelay {
+		if tc, ok := s.Client.(*net.TCPConn); ok {
+			tc.SetNoDelay(false)
+		}
+	}
+	up, att, ok := h.connect(ctx, s)
+	if !ok {
+		rec.Status = 502
+		return
+	}
+	stopUp := context.AfterFunc(ctx, func() { up.conn.Close() })
+	defer stopUp()
+
+	s.Log.Info("proxy " + up.conn.LocalAddr().String() + " connected to " + up.peer.Addr)
+	res := h.pipe(s, up)
+	up.release(false)
+	att.BytesSent, att.BytesReceived = res.toUpstream, res.fromUpstream
+	if res.firstByte > 0 {
+		att.GotFirstByte, att.FirstByteTime = true, res.firstByte
+	}
+	att.SessionTime = h.now().Sub(up.start)
+	rec.Attempts[len(rec.Attempts)-1] = att
+	rec.BytesReceived, rec.BytesSent = res.fromClient, res.toClient
+	rec.Status = 200
+
+	who := "client"
+	if res.upstreamFirst {
+		who = "upstream"
+	}
+	if res.timedOut {
+		s.Log.Info(timedOutText("connection"), "action", actionProxying,
+			"client", s.ClientText, "server", s.ServerText, "upstream", up.peer.Addr)
+	}
+	s.Log.Info(who+" disconnected",
+		"bytes_client", formatRS(res.fromClient, res.toClient),
+		"bytes_upstream", formatRS(res.fromUpstream, res.toUpstream))
+}
+
+func formatRS(r, s int64) string {
+	return strconv.FormatInt(r, 10) + "/" + strconv.FormatInt(s, 10)
+}
