@@ -25,6 +25,7 @@ func TestEvaluateErrors(t *testing.T) {
 		{"ALL:@strength", ErrInvalidCommand, `invalid command in "ALL:@strength"`},
 		{"!:HIGH", ErrInvalidCommand, `invalid command in "!:HIGH"`},
 		{"HIGH\t!kRSA", ErrInvalidCommand, `invalid command in "HIGH\t!kRSA"`},
+		{"ECDHE_aRSA", ErrInvalidCommand, `invalid command in "ECDHE_aRSA"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {

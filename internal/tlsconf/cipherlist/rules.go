@@ -19,7 +19,7 @@ func isSeparator(b byte) bool {
 // isWordByte reports whether b may appear in a keyword or suite name.
 func isWordByte(b byte) bool {
 	return 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' ||
-		b == '-' || b == '_' || b == '.' || b == '='
+		b == '-' || b == '.' || b == '='
 }
 
 // process applies every rule in text and reports false if OpenSSL would
