@@ -39,6 +39,8 @@ type Main struct {
 	ErrorLogs             []ErrorLog
 	Daemon                bool
 	User                  string
+	Group                 string        // second argument of user; "" when not given
+	Env                   []string      // env directives as written: "NAME" or "NAME=value"
 	WorkerConnections     int           // events { worker_connections }, default 512
 	WorkerShutdownTimeout time.Duration // 0: wait for sessions indefinitely
 }
@@ -58,6 +60,11 @@ type Stream struct {
 	LimitConnZones map[string]*LimitConnZone
 	Maps           []*Map
 	ErrorLogs      []ErrorLog // stream-level error_log; nil inherits Main
+	// Resolvers are the resolver directive's name servers ("ip:port");
+	// when set they resolve host names at load instead of the system
+	// resolver.
+	Resolvers       []string
+	ResolverTimeout time.Duration // default 30s
 }
 
 // Upstream is an upstream {} group.
@@ -69,9 +76,10 @@ type Upstream struct {
 
 // UpstreamServer is one `server` line inside an upstream block.
 type UpstreamServer struct {
-	Address     string // as written: host:port or unix:/path
-	Weight      int    // default 1
-	MaxFails    int    // default 1
+	Address     string   // as written: host:port or unix:/path
+	Addrs       []string // resolved at load: "ip:port" or "unix:/path"
+	Weight      int      // default 1
+	MaxFails    int      // default 1
 	FailTimeout time.Duration
 	MaxConns    int
 	Backup      bool
@@ -129,8 +137,9 @@ type KeepAlive struct {
 
 // ProxyPass names where sessions go: an upstream group or a single address.
 type ProxyPass struct {
-	Group   string // upstream name when it names an upstream block
-	Address string // host:port or unix:/path when it does not
+	Group   string   // upstream name when it names an upstream block
+	Address string   // host:port or unix:/path when it does not
+	Addrs   []string // Address resolved at load: "ip:port" or "unix:/path"
 	Pos     ngxconf.Pos
 }
 
@@ -181,6 +190,7 @@ type ProxySSL struct {
 	Pos                ngxconf.Pos // of the proxy_ssl directive (or the server block)
 	// Positions of the file directives, for error messages.
 	CertificatePos, KeyPos, TrustedPos, CRLPos, PasswordPos ngxconf.Pos
+	VerifyPos                                               ngxconf.Pos
 }
 
 // AccessRule is one allow or deny line.

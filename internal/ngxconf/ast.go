@@ -13,8 +13,17 @@ type Pos struct {
 	Col  int    // 1-based, in bytes
 }
 
-// String formats the position the way nginx does in messages: FILE:LINE.
-func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
+// CommandLine is the file name of positions in -g directives.
+const CommandLine = "command line"
+
+// String formats the position the way nginx does in messages: FILE:LINE,
+// or just "command line" for -g directives.
+func (p Pos) String() string {
+	if p.File == CommandLine {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
 
 // Arg is one argument of a directive.
 type Arg struct {

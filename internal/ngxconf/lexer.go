@@ -98,7 +98,9 @@ func (l *lexer) quoted(p Pos, q byte) (token, error) {
 	var buf []byte
 	for {
 		if l.off >= len(l.src) {
-			return token{}, l.errorf(l.pos(), "unexpected end of file, expecting %q", string(q))
+			// nginx reports an unterminated quote like any other
+			// statement cut short by the end of the file.
+			return token{}, l.errorf(l.pos(), `unexpected end of file, expecting ";" or "}"`)
 		}
 		c := l.advance()
 		if c == q {
@@ -138,12 +140,14 @@ func appendEscape(buf []byte, c byte) []byte {
 // backslash escapes the next byte.
 func (l *lexer) word(p Pos) (token, error) {
 	var buf []byte
+	variable := false // the previous byte was an unescaped '$'
 	for l.off < len(l.src) {
 		c := l.src[l.off]
-		if isSpace(c) || c == ';' || (c == '{' && !(len(buf) > 0 && buf[len(buf)-1] == '$')) {
+		if isSpace(c) || c == ';' || (c == '{' && !variable) {
 			break
 		}
 		l.advance()
+		variable = c == '$'
 		if c == '\\' && l.off < len(l.src) {
 			buf = appendEscape(buf, l.advance())
 			continue

@@ -100,41 +100,45 @@ func (p *parser) parseFile(name string, src []byte) ([]*Directive, error) {
 	p.reading = append(p.reading, name)
 	defer func() { p.reading = p.reading[:len(p.reading)-1] }()
 	lx := newLexer(name, src)
-	return p.block(lx, false)
+	out, _, err := p.block(lx, false)
+	return out, err
 }
 
-// block reads directives until EOF (top level) or a closing brace.
-func (p *parser) block(lx *lexer, inBlock bool) ([]*Directive, error) {
+// block reads directives until EOF (top level) or a closing brace, and
+// returns where it ended: the brace, or the end of the file.
+func (p *parser) block(lx *lexer, inBlock bool) ([]*Directive, Pos, error) {
 	var out []*Directive
 	for {
 		t, err := lx.next()
 		if err != nil {
-			return nil, err
+			return nil, Pos{}, err
 		}
 		switch t.kind {
 		case tokEOF:
 			if inBlock {
-				return nil, &Error{Pos: t.pos, Msg: `unexpected end of file, expecting "}"`}
+				return nil, Pos{}, &Error{Pos: t.pos, Msg: `unexpected end of file, expecting "}"`}
 			}
-			return out, nil
+			return out, t.pos, nil
 		case tokClose:
 			if !inBlock {
-				return nil, &Error{Pos: t.pos, Msg: `unexpected "}"`}
+				return nil, Pos{}, &Error{Pos: t.pos, Msg: `unexpected "}"`}
 			}
-			return out, nil
+			return out, t.pos, nil
 		case tokSemicolon:
-			return nil, &Error{Pos: t.pos, Msg: `unexpected ";"`}
+			return nil, Pos{}, &Error{Pos: t.pos, Msg: `unexpected ";"`}
 		case tokOpen:
-			return nil, &Error{Pos: t.pos, Msg: `unexpected "{"`}
+			return nil, Pos{}, &Error{Pos: t.pos, Msg: `unexpected "{"`}
 		}
 		d, err := p.directive(lx, t)
 		if err != nil {
-			return nil, err
+			return nil, Pos{}, err
 		}
-		if d.Name == "include" && !d.HasBlock && !t.quoted {
+		// nginx matches directive names after unquoting, so a quoted
+		// "include" includes too.
+		if d.Name == "include" && !d.HasBlock {
 			inc, err := p.include(d)
 			if err != nil {
-				return nil, err
+				return nil, Pos{}, err
 			}
 			out = append(out, inc...)
 			continue
@@ -164,13 +168,13 @@ func (p *parser) directive(lx *lexer, name token) (*Directive, error) {
 			}
 			d.HasBlock = true
 			p.depth++
-			blk, err := p.block(lx, true)
+			blk, end, err := p.block(lx, true)
 			p.depth--
 			if err != nil {
 				return nil, err
 			}
 			d.Block = blk
-			d.EndPos = lx.pos()
+			d.EndPos = end
 			return d, nil
 		case tokClose:
 			return nil, &Error{Pos: t.pos, Msg: `unexpected "}"`}

@@ -1,0 +1,212 @@
+package config
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/straitproxy/strait/internal/ngxconf"
+)
+
+// listenNotYet are listen parameters nginx knows and strait refuses for
+// now; a prefix ending in "=" matches any value.
+var listenNotYet = []string{"ssl", "udp", "fastopen=", "setfib=", "multipath", "accept_filter=", "deferred"}
+
+// setListen parses `listen address[:port] [parameters]` like
+// ngx_stream_core_listen, one Listen per resolved address.
+func setListen(s *scope, d *ngxconf.Directive) error {
+	tmpl := Listen{Network: "tcp", Backlog: -1, IPv6Only: true, Pos: stmtPos(d)}
+	for _, a := range d.Args[1:] {
+		if err := listenParam(&tmpl, d, a.Value); err != nil {
+			return err
+		}
+	}
+	addrs, err := listenAddrs(s.l, d, d.Args[0].Value)
+	if err != nil {
+		return err
+	}
+	srv := s.lvl.srv
+	for _, addr := range addrs {
+		ls := tmpl
+		ls.Address, ls.PortHigh = addr.address, addr.portHigh
+		if addr.unix {
+			ls.Network = "unix"
+		}
+		key := ls.Network + " " + addr.text
+		if s.l.stream.listens[key] {
+			return errorf(d, "duplicate %q address and port pair", addr.text)
+		}
+		s.l.stream.listens[key] = true
+		srv.Listens = append(srv.Listens, ls)
+	}
+	return nil
+}
+
+func listenParam(ls *Listen, d *ngxconf.Directive, p string) error {
+	name, val, hasVal := strings.Cut(p, "=")
+	for _, n := range listenNotYet {
+		if n == p || (strings.HasSuffix(n, "=") && hasVal && n == name+"=") {
+			return errorf(d, "the %q parameter of \"listen\" is not supported yet", name)
+		}
+	}
+	var err error
+	switch {
+	case p == "bind":
+		ls.Bind = true
+	case p == "reuseport":
+		ls.ReusePort, ls.Bind = true, true
+	case p == "proxy_protocol":
+		ls.ProxyProtocol = true
+	case p == "default_server":
+		// Only meaningful with server_name, which strait does not
+		// support yet; one server per address needs no default.
+	case name == "backlog" && hasVal:
+		ls.Backlog, err = strconv.Atoi(val)
+		if err != nil || ls.Backlog == 0 || val == "" || val[0] == '+' {
+			return errorf(d, "invalid backlog %q", p)
+		}
+		ls.Bind = true
+	case (name == "rcvbuf" || name == "sndbuf") && hasVal:
+		n, err := parseSize(val)
+		if err != nil {
+			return errorf(d, "invalid %s %q", name, p)
+		}
+		if name == "rcvbuf" {
+			ls.RcvBuf = n
+		} else {
+			ls.SndBuf = n
+		}
+		ls.Bind = true
+	case name == "ipv6only" && hasVal:
+		on, ok := parseFlag(val)
+		if !ok || val != strings.ToLower(val) {
+			return errorf(d, "invalid ipv6only flags %q", val)
+		}
+		ls.IPv6Only, ls.Bind = on, true
+	case name == "so_keepalive" && hasVal:
+		if err := parseKeepAlive(&ls.KeepAlive, val); err != nil {
+			return errorf(d, "invalid so_keepalive value: %q", val)
+		}
+		ls.Bind = true
+	default:
+		return errorf(d, "the invalid %q parameter", p)
+	}
+	return nil
+}
+
+// parseKeepAlive reads so_keepalive=on|off|[keepidle]:[keepintvl]:[keepcnt].
+func parseKeepAlive(k *KeepAlive, v string) error {
+	k.Set = true
+	switch v {
+	case "on":
+		k.On = true
+		return nil
+	case "off":
+		return nil
+	}
+	parts := strings.Split(v, ":")
+	if len(parts) != 3 {
+		return errInvalidValue
+	}
+	k.On = true
+	var err error
+	if parts[0] != "" {
+		if k.Idle, err = parseSec(parts[0]); err != nil || k.Idle < time.Second {
+			return errInvalidValue
+		}
+	}
+	if parts[1] != "" {
+		if k.Interval, err = parseSec(parts[1]); err != nil || k.Interval < time.Second {
+			return errInvalidValue
+		}
+	}
+	if parts[2] != "" {
+		if k.Count, err = parseNumber(parts[2]); err != nil || k.Count == 0 {
+			return errInvalidValue
+		}
+	}
+	if parts[0] == "" && parts[1] == "" && parts[2] == "" {
+		return errInvalidValue
+	}
+	return nil
+}
+
+// listenAddr is one address a listen directive binds.
+type listenAddr struct {
+	address  string // "0.0.0.0:80", "[::1]:80", "/path"
+	text     string // nginx's addr_text, for messages
+	portHigh int
+	unix     bool
+}
+
+// listenAddrs turns `*:80`, `80`, `[::1]:80`, `host:80`, `80-89` or
+// `unix:/path` into addresses.
+func listenAddrs(l *loader, d *ngxconf.Directive, v string) ([]listenAddr, error) {
+	if p, ok := strings.CutPrefix(v, "unix:"); ok {
+		if p == "" {
+			return nil, errorf(d, "no path in the unix domain socket in %q of the \"listen\" directive", v)
+		}
+		return []listenAddr{{address: p, text: v, unix: true}}, nil
+	}
+	host, portText := "", v
+	if i := strings.LastIndexByte(v, ':'); i >= 0 && !strings.HasSuffix(v, "]") {
+		host, portText = v[:i], v[i+1:]
+	} else if _, err := parsePortRange(v); err != nil {
+		// Not a bare port: an address without one.
+		return nil, errorf(d, "no port in %q of the \"listen\" directive", v)
+	}
+	low, err := parsePortRange(portText)
+	if err != nil {
+		return nil, errorf(d, "invalid port in %q of the \"listen\" directive", v)
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	var ips []string
+	switch {
+	case host == "" || host == "*":
+		ips = []string{"0.0.0.0"}
+	case net.ParseIP(host) != nil:
+		ips = []string{net.ParseIP(host).String()}
+	default:
+		ips, err = l.resolve(host)
+		if err != nil || len(ips) == 0 {
+			return nil, errorf(d, "host not found in %q of the \"listen\" directive", v)
+		}
+	}
+	var out []listenAddr
+	for _, ip := range ips {
+		a := net.JoinHostPort(ip, strconv.Itoa(low[0]))
+		text := a
+		if low[1] > 0 {
+			text += "-" + strconv.Itoa(low[1])
+		}
+		out = append(out, listenAddr{address: a, text: text, portHigh: low[1]})
+	}
+	return out, nil
+}
+
+// parsePortRange reads "80" or "8000-8010"; the high port is 0 for a
+// single port.
+func parsePortRange(s string) ([2]int, error) {
+	lo, hi, isRange := strings.Cut(s, "-")
+	a, err := parsePort(lo)
+	if err != nil {
+		return [2]int{}, err
+	}
+	if !isRange {
+		return [2]int{a, 0}, nil
+	}
+	b, err := parsePort(hi)
+	if err != nil || b < a {
+		return [2]int{}, errInvalidValue
+	}
+	return [2]int{a, b}, nil
+}
+
+func parsePort(s string) (int, error) {
+	n, err := parseNumber(s)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, errInvalidValue
+	}
+	return n, nil
+}

@@ -1,0 +1,255 @@
+package config
+
+import (
+	"io/fs"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const mainFile = "/etc/strait/strait.conf"
+
+// loadFiles loads mainFile from an in-memory file system.
+func loadFiles(files map[string]string, opts LoadOptions) (*Config, error) {
+	opts.ReadFile = func(p string) ([]byte, error) {
+		if s, ok := files[p]; ok {
+			return []byte(s), nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	if opts.File == "" {
+		opts.File = mainFile
+	}
+	if opts.Resolve == nil {
+		opts.Resolve = fakeResolve
+	}
+	return Load(opts)
+}
+
+func loadText(text string) (*Config, error) {
+	return loadFiles(map[string]string{mainFile: text}, LoadOptions{})
+}
+
+// stream wraps server-level lines in a stream with one server.
+func stream(serverLines string) string {
+	return "stream {\n server {\n  listen 10001;\n  proxy_pass 127.0.0.1:1;\n" + serverLines + "\n }\n}\n"
+}
+
+func TestLoadErrors(t *testing.T) {
+	const at = " in /etc/strait/strait.conf:"
+	cases := []struct{ name, conf, want string }{
+		{"listen in stream", "stream { listen 1; }", `"listen" directive is not allowed here` + at + "1"},
+		{"near miss", "stream { server { listne 1; } }", `unknown directive "listne" (did you mean "listen"?)` + at + "1"},
+		{"quoted name", `stream { "proxy_timeout" 1s; }`, ""},
+		{"invalid port", stream("listen 127.0.0.1:99999;"), `invalid port in "127.0.0.1:99999" of the "listen" directive` + at + "5"},
+		{"listen host", stream("listen nosuch.invalid:80;"), `host not found in "nosuch.invalid:80" of the "listen" directive` + at + "5"},
+		{"backlog", stream("listen 2 backlog=x;"), `invalid backlog "backlog=x"` + at + "5"},
+		{"rcvbuf", stream("listen 2 rcvbuf=zz;"), `invalid rcvbuf "rcvbuf=zz"` + at + "5"},
+		{"keepalive", stream("listen 2 so_keepalive=maybe;"), `invalid so_keepalive value: "maybe"` + at + "5"},
+		{"ipv6only", stream("listen [::]:2 ipv6only=yes;"), `invalid ipv6only flags "yes"` + at + "5"},
+		{"listen param", stream("listen 2 foo;"), `the invalid "foo" parameter` + at + "5"},
+		{"fastopen", stream("listen 2 fastopen=3;"), `the "fastopen" parameter of "listen" is not supported yet` + at + "5"},
+		{"duplicate across servers", "stream { server { listen 1; proxy_pass 127.0.0.1:1; }\nserver { listen 0.0.0.0:1; proxy_pass 127.0.0.1:1; } }",
+			`duplicate "0.0.0.0:1" address and port pair` + at + "2"},
+		{"ipv6 and ipv4 coexist", "stream { server { listen 1; listen [::]:1; proxy_pass 127.0.0.1:1; } }", ""},
+		{"upstream no port", "stream { upstream u { server 10.0.0.1; } }", `no port in upstream "10.0.0.1"` + at + "1"},
+		{"upstream bad port", "stream { upstream u { server 10.0.0.1:0; } }", `invalid port in upstream "10.0.0.1:0"` + at + "1"},
+		{"upstream weight 0", "stream { upstream u { server 10.0.0.1:1 weight=0; } }", `invalid parameter "weight=0"` + at + "1"},
+		{"upstream fail_timeout ms", "stream { upstream u { server 10.0.0.1:1 fail_timeout=1ms; } }", `invalid parameter "fail_timeout=1ms"` + at + "1"},
+		{"slow_start", "stream { upstream u { server 10.0.0.1:1 slow_start=10s; } }", `the "slow_start" parameter of "server" is not supported yet` + at + "1"},
+		{"proxy_pass port range", stream("proxy_timeout 1s;\nproxy_pass 127.0.0.1:99999;"), `"proxy_pass" directive is duplicate` + at + "6"},
+		{"zone syntax", "stream { limit_conn_zone $a addr:10m; }", `invalid parameter "addr:10m"` + at + "1"},
+		{"zone size", "stream { limit_conn_zone $a zone=addr:10; }", `zone "zone=addr:10" is too small` + at + "1"},
+		{"zone rebound", "stream { limit_conn_zone $a zone=z:1m; limit_conn_zone $b zone=z:1m; }", `"zone=z:1m" is already bound to key "$a"` + at + "1"},
+		{"limit_conn zero", "stream { limit_conn_zone $a zone=z:1m; limit_conn z 0; }", `invalid number of connections "0"` + at + "1"},
+		{"limit_conn dup", "stream { limit_conn_zone $a zone=z:1m; limit_conn z 1; limit_conn z 2; }", `"limit_conn" directive is duplicate` + at + "1"},
+		{"limit level", stream("limit_conn_log_level debug;"), `invalid value "debug"` + at + "5"},
+		{"log_format dup", "stream { log_format a x; log_format a y; }", `duplicate "log_format" name "a"` + at + "1"},
+		{"log escape", "stream { log_format a escape=xml x; }", `unknown log format escaping "xml"` + at + "1"},
+		{"access_log off extra", stream("access_log off x;"), `invalid parameter "x"` + at + "5"},
+		{"access_log syslog", "stream { log_format a x; access_log syslog:server=1.2.3.4 a; }", `"syslog:" targets of "access_log" are not supported yet` + at + "1"},
+		{"access_log buffer", "stream { log_format a x; access_log a.log a buffer=big; }", `invalid buffer size "big"` + at + "1"},
+		{"error_log level", "error_log x.log loud;", `invalid log level "loud"` + at + "1"},
+		{"map params", "stream { map $a $b { x; } }", `invalid number of the map parameters` + at + "1"},
+		{"map default", "stream { map $a $b {\ndefault 1;\ndefault 2;\n} }", `duplicate default map parameter` + at + "3"},
+		{"map regex", "stream { map $a $b { ~^(x 1; } }", `invalid regular expression "^(x": missing closing )` + at + "1"},
+		{"proxy_bind", stream("proxy_bind not-an-ip;"), `invalid address "not-an-ip"` + at + "5"},
+		{"ssl name variable", stream("proxy_ssl_name $host;"), `variables in "proxy_ssl_name" are not supported yet` + at + "5"},
+		{"tries", stream("proxy_next_upstream_tries many;"), `"proxy_next_upstream_tries" directive invalid number` + at + "5"},
+		{"resolver param", "stream { resolver 127.0.0.1 ipv6=maybe; }", `invalid parameter: ipv6=maybe` + at + "1"},
+		{"events twice", "events {} events {}", `"events" directive is duplicate` + at + "1"},
+		{"include args", "include a b;", `invalid number of arguments in "include" directive` + at + "1"},
+		{"multi-line reported at ;", "stream {\nserver {\nlisten\n10001\nfoo\n;\n} }", `the invalid "foo" parameter` + at + "6"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := loadText(c.conf)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != c.want {
+				t.Errorf("got  %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestGlobals(t *testing.T) {
+	cfg, err := loadFiles(map[string]string{mainFile: "daemon on;"}, LoadOptions{Globals: "worker_processes 4; pid /run/x.pid;"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Main.WorkerProcesses != 4 || cfg.Main.PIDFile != "/run/x.pid" || !cfg.Main.Daemon {
+		t.Errorf("globals not applied: %+v", cfg.Main)
+	}
+	cases := map[string]string{
+		"daemon off;":        `"daemon" directive is duplicate in /etc/strait/strait.conf:1`,
+		"daemon maybe;":      `invalid value "maybe" in "daemon" directive, it must be "on" or "off" in command line`,
+		"stream { listen 1;": `unexpected end of file, expecting "}" in command line`,
+		"proxy_pass x;":      `"proxy_pass" directive is not allowed here in command line`,
+	}
+	for globals, want := range cases {
+		_, err := loadFiles(map[string]string{mainFile: "daemon on;"}, LoadOptions{Globals: globals})
+		if err == nil || err.Error() != want {
+			t.Errorf("-g %q: got %v, want %q", globals, err, want)
+		}
+	}
+}
+
+func TestPaths(t *testing.T) {
+	files := map[string]string{
+		"/etc/strait/strait.conf": `pid run/strait.pid; error_log logs/error.log;
+stream {
+  log_format f x;
+  access_log logs/access.log f;
+  proxy_ssl_trusted_certificate certs/ca.pem;
+  server { listen 1; proxy_pass 127.0.0.1:1; }
+}`,
+		"/etc/strait/certs/ca.pem": "",
+	}
+	cfg, err := loadFiles(files, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := cfg.Stream.Servers[0]
+	got := []string{cfg.Prefix, cfg.Main.PIDFile, cfg.Main.ErrorLogs[0].Path, srv.AccessLogs[0].Path, srv.SSL.TrustedCertificate}
+	want := []string{"/etc/strait", "/etc/strait/run/strait.pid", "/etc/strait/logs/error.log", "/etc/strait/logs/access.log", "/etc/strait/certs/ca.pem"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("default prefix: got %q, want %q", got, want)
+	}
+	// With -p, logs and pid move to the prefix; files named in
+	// directives stay relative to the configuration file.
+	cfg, err = loadFiles(files, LoadOptions{File: "strait.conf", Prefix: "/etc/strait/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.File != mainFile {
+		t.Errorf("relative -c not resolved against -p: %s", cfg.File)
+	}
+	cfg, err = loadFiles(files, LoadOptions{File: mainFile, Prefix: "/var/lib/strait"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = cfg.Stream.Servers[0]
+	got = []string{cfg.Main.PIDFile, srv.AccessLogs[0].Path, srv.SSL.TrustedCertificate}
+	want = []string{"/var/lib/strait/run/strait.pid", "/var/lib/strait/logs/access.log", "/etc/strait/certs/ca.pem"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("-p: got %q, want %q", got, want)
+	}
+	if _, err := loadFiles(nil, LoadOptions{}); err == nil || !strings.Contains(err.Error(), `open() "/etc/strait/strait.conf" failed`) {
+		t.Errorf("missing main file: %v", err)
+	}
+}
+
+func TestInheritance(t *testing.T) {
+	cfg, err := loadText(`stream {
+  proxy_timeout 1m;
+  allow 10.0.0.0/8;
+  deny all;
+  log_format f x;
+  access_log a.log f;
+  error_log s.log;
+  proxy_ssl_conf_command Groups X25519;
+  server { listen 1; proxy_pass 127.0.0.1:1; }
+  server { listen 2; proxy_pass 127.0.0.1:1; proxy_timeout 2s; deny 10.0.0.1; access_log off;
+           error_log x.log; proxy_ssl_conf_command Options -SessionTicket; }
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := cfg.Stream.Servers[0], cfg.Stream.Servers[1]
+	if a.Proxy.Timeout != time.Minute || b.Proxy.Timeout != 2*time.Second {
+		t.Errorf("proxy_timeout: %v %v", a.Proxy.Timeout, b.Proxy.Timeout)
+	}
+	if len(a.Access) != 2 || len(b.Access) != 1 || b.Access[0].CIDR != "10.0.0.1/32" {
+		t.Errorf("allow/deny: %+v / %+v", a.Access, b.Access)
+	}
+	if len(a.AccessLogs) != 1 || len(b.AccessLogs) != 0 {
+		t.Errorf("access_log: %+v / %+v", a.AccessLogs, b.AccessLogs)
+	}
+	if a.ErrorLogs[0].Path != "/etc/strait/s.log" || b.ErrorLogs[0].Path != "/etc/strait/x.log" || len(cfg.Stream.ErrorLogs) != 1 {
+		t.Errorf("error_log: %+v / %+v", a.ErrorLogs, b.ErrorLogs)
+	}
+	if len(a.SSL.ConfCommands) != 1 || len(b.SSL.ConfCommands) != 1 || b.SSL.ConfCommands[0][0] != "Options" {
+		t.Errorf("proxy_ssl_conf_command: %v / %v", a.SSL.ConfCommands, b.SSL.ConfCommands)
+	}
+}
+
+// TestDefaults checks the defaults servers get, as documented by nginx
+// 1.27.3+ for the stream modules.
+func TestDefaults(t *testing.T) {
+	cfg, err := loadText("stream { server { listen 1; proxy_pass 127.0.0.1:1; } }")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Stream.Servers[0]
+	want := Server{
+		Pos:       s.Pos,
+		Listens:   s.Listens,
+		ProxyPass: s.ProxyPass,
+		Proxy: Proxy{ConnectTimeout: 60 * time.Second, Timeout: 10 * time.Minute, BufferSize: 16384,
+			NextUpstream: true},
+		SSL: ProxySSL{Protocols: []string{"TLSv1.2", "TLSv1.3"}, Ciphers: "DEFAULT", VerifyDepth: 1,
+			SessionReuse: true, Pos: s.Pos},
+		LimitConnLogLevel: "error", TCPNoDelay: true, PrereadTimeout: 30 * time.Second,
+		PrereadBufferSize: 16384, ProxyProtocolTimeout: 30 * time.Second,
+	}
+	if !reflect.DeepEqual(*s, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", *s, want)
+	}
+	m := cfg.Main
+	if !m.Daemon || m.WorkerConnections != 512 || m.WorkerProcesses != 1 || m.PIDFile != "/etc/strait/strait.pid" {
+		t.Errorf("main defaults: %+v", m)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings without TLS: %v", cfg.Warnings)
+	}
+}
+
+func TestDirectiveTable(t *testing.T) {
+	seen := map[string]ContextMask{}
+	for _, d := range Directives() {
+		if d.Name == "" || d.Module == "" || d.Doc == "" || d.Contexts == 0 || d.Args == 0 {
+			t.Errorf("%q: incomplete entry %+v", d.Name, d)
+		}
+		if strings.Contains(d.Doc, "\n") || !strings.HasSuffix(d.Doc, ".") {
+			t.Errorf("%q: Doc must be one sentence line: %q", d.Name, d.Doc)
+		}
+		if seen[d.Name]&d.Contexts != 0 {
+			t.Errorf("%q: two entries share a context", d.Name)
+		}
+		seen[d.Name] |= d.Contexts
+		if (d.Status == NotYet) != (d.Set == nil && d.Status != Ignored && d.Name != "include" && d.Name != "debug_connection") {
+			t.Errorf("%q: status %v with setter %v", d.Name, d.Status, d.Set != nil)
+		}
+	}
+	for _, name := range []string{"proxy_ssl", "proxy_ssl_verify", "listen", "upstream", "ssl_certificate", "js_import",
+		"zone_sync", "keyval", "geoip_country", "health_check", "split_clients", "geo", "pass", "set", "return",
+		"set_real_ip_from", "ssl_preread", "map", "limit_conn", "allow", "worker_cpu_affinity", "events"} {
+		if seen[name] == 0 {
+			t.Errorf("table lacks %q", name)
+		}
+	}
+}
