@@ -1,0 +1,86 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const proxyFormat = `log_format proxy '$remote_addr [$time_local] $protocol $status $bytes_sent $bytes_received $session_time "$upstream_addr" "$upstream_bytes_sent" "$upstream_bytes_received" "$upstream_connect_time"';`
+
+func TestAccessLogLinesByOutcome(t *testing.T) {
+	dir := t.TempDir()
+	up := serveUpstream(t, echo)
+	pOK, p502, p403, p503 := freePort(t), freePort(t), freePort(t), freePort(t)
+	cfg := mustConfig(t, dir, fmt.Sprintf(`
+events { worker_connections 1024; }
+stream {
+    %s
+    limit_conn_zone $binary_remote_addr zone=perip:1m;
+    upstream dead { server 127.0.0.1:1 down; }
+    access_log {{dir}}/access.log proxy;
+    server { listen 127.0.0.1:%d; proxy_pass %s; }
+    server { listen 127.0.0.1:%d; proxy_pass dead; }
+    server { listen 127.0.0.1:%d; deny 127.0.0.0/8; allow all; proxy_pass %s; }
+    server { listen 127.0.0.1:%d; limit_conn perip 1; proxy_pass %s; }
+}`, proxyFormat, pOK, up, p502, p403, up, p503, up))
+	ts := startServer(t, cfg)
+	addr := func(p int) string { return fmt.Sprintf("127.0.0.1:%d", p) }
+	logPath := filepath.Join(dir, "access.log")
+
+	echoSession(t, addr(pOK), "hello")
+	waitFor(t, "the first session to end", func() bool { return strings.Count(readFile(t, logPath), "\n") == 1 })
+	roundTrip(t, addr(p502), "x")
+	roundTrip(t, addr(p403), "x")
+	// Hold one session open so the second from the same address is over
+	// the limit.
+	held, err := net.Dial("tcp", addr(p503))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := echoOnce(held, "held"); err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, addr(p503), "x")
+	held.Close()
+	waitFor(t, "five access log lines", func() bool { return strings.Count(readFile(t, logPath), "\n") == 5 })
+
+	ts.Close()
+	lines := strings.Split(strings.TrimSpace(readFile(t, logPath)), "\n")
+	time := `\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\]`
+	sec := `\d+\.\d{3}`
+	want := []string{
+		`^127\.0\.0\.1 ` + time + ` TCP 200 5 5 ` + sec + ` "` + regexp.QuoteMeta(up) + `" "5" "5" "` + sec + `"$`,
+		`^127\.0\.0\.1 ` + time + ` TCP 502 0 0 ` + sec + ` "dead" "0" "0" "-"$`,
+		`^127\.0\.0\.1 ` + time + ` TCP 403 0 0 ` + sec + ` "-" "-" "-" "-"$`,
+		`^127\.0\.0\.1 ` + time + ` TCP 503 0 0 ` + sec + ` "-" "-" "-" "-"$`,
+		`^127\.0\.0\.1 ` + time + ` TCP 200 4 4 ` + sec + ` "` + regexp.QuoteMeta(up) + `" "4" "4" "` + sec + `"$`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	for i, w := range want {
+		if !regexp.MustCompile(w).MatchString(lines[i]) {
+			t.Errorf("line %d:\n got %s\nwant %s", i, lines[i], w)
+		}
+	}
+	log := ts.log.String()
+	for _, w := range []string{
+		`no live upstreams while connecting to upstream, client: 127.0.0.1, server: 127.0.0.1:` + itoa(p502) + `, upstream: "dead"`,
+		`access forbidden by rule, client: 127.0.0.1, server: 127.0.0.1:` + itoa(p403),
+		`limiting connections by zone "perip", client: 127.0.0.1, server: 127.0.0.1:` + itoa(p503),
+		` client 127.0.0.1:`,
+		` connected to 127.0.0.1:` + itoa(pOK) + "\n",
+	} {
+		if !strings.Contains(log, w) {
+			t.Errorf("error log lacks %q:\n%s", w, log)
+		}
+	}
+	st := ts.Stats()
+	if st.Statuses[200] != 2 || st.Statuses[502] != 1 || st.Statuses[403] != 1 || st.Statuses[503] != 1 || st.Accepted != 5 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -1,0 +1,187 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/straitproxy/strait/internal/accesslog"
+	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/errlog"
+	"github.com/straitproxy/strait/internal/proxy"
+)
+
+// build makes a complete snapshot from cfg without touching the running
+// one. prev (may be nil) lends its limit_conn zones. On error everything
+// the partial snapshot opened is closed.
+func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err error) {
+	snap := &snapshot{
+		cfg:      cfg,
+		files:    &accesslog.Files{},
+		drained:  make(chan struct{}),
+		routes:   map[string]*route{},
+		maxConns: cfg.Main.WorkerConnections,
+
+		shutdownTimeout: cfg.Main.WorkerShutdownTimeout,
+	}
+	snap.ctx, snap.cancel = context.WithCancel(srv.rootCtx)
+	defer func() {
+		if err != nil {
+			snap.closeResources()
+		}
+	}()
+	errLogs := &errorLogSet{opts: srv.opts, files: map[string]*errorLogFile{}}
+	defer func() { snap.errFiles = errLogs.opened() }()
+
+	if snap.log, err = errLogs.logger(cfg.Main.ErrorLogs); err != nil {
+		return nil, err
+	}
+	st := cfg.Stream
+	if st == nil {
+		return snap, nil
+	}
+	var prevZones map[string]*connZone
+	if prev != nil {
+		prevZones = prev.zones
+	}
+	snap.zones = buildZones(st.LimitConnZones, prevZones)
+	if snap.maps, err = compileMaps(st.Maps); err != nil {
+		return nil, err
+	}
+	isMapVar := func(name string) bool {
+		for _, m := range snap.maps {
+			if m.variable == name {
+				return true
+			}
+		}
+		return false
+	}
+	formats := make(map[string]*accesslog.Format, len(st.LogFormats))
+	for name, lf := range st.LogFormats {
+		if formats[name], err = accesslog.Compile(lf.Format, lf.Escape, isMapVar); err != nil {
+			return nil, fmt.Errorf("log_format %q: %w", name, err)
+		}
+	}
+	groups, err := srv.buildGroups(cfg, snap.log)
+	if err != nil {
+		return nil, err
+	}
+	streamLogs := st.ErrorLogs
+	if streamLogs == nil {
+		streamLogs = cfg.Main.ErrorLogs
+	}
+	for _, sc := range st.Servers {
+		b, err := srv.buildBlock(snap, sc, groups, formats, isMapVar, errLogs, streamLogs)
+		if err != nil {
+			return nil, err
+		}
+		snap.blocks = append(snap.blocks, b)
+	}
+	if err := snap.buildRoutes(); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSet, formats map[string]*accesslog.Format,
+	isMapVar func(string) bool, errLogs *errorLogSet, streamLogs []config.ErrorLog) (*block, error) {
+	b := &block{cfg: sc}
+	var err error
+	targets := sc.ErrorLogs
+	if targets == nil {
+		targets = streamLogs
+	}
+	if b.log, err = errLogs.logger(targets); err != nil {
+		return nil, err
+	}
+	group, err := groups.forProxyPass(sc.ProxyPass, snap.log)
+	if err != nil {
+		return nil, fmt.Errorf("%w in %s", err, sc.ProxyPass.Pos)
+	}
+	b.handler = &proxy.Handler{
+		Group:           group,
+		Proxy:           sc.Proxy,
+		NoDelay:         sc.TCPNoDelay,
+		Buffers:         srv.pools.get(sc.Proxy.BufferSize),
+		Now:             srv.opts.Now,
+		OnAttemptFailed: srv.stats.attemptFailed,
+	}
+	if sc.SSL.Enabled {
+		if b.handler.Handshake, err = newHandshake(sc); err != nil {
+			return nil, err
+		}
+	}
+	if b.access, err = compileAccess(sc.Access); err != nil {
+		return nil, fmt.Errorf("%w in %s", err, sc.Pos)
+	}
+	if b.limits, err = compileLimits(sc.LimitConn, snap.zones); err != nil {
+		return nil, fmt.Errorf("%w in %s", err, sc.Pos)
+	}
+	for _, al := range sc.AccessLogs {
+		f, ok := formats[al.Format]
+		if !ok {
+			return nil, fmt.Errorf("unknown log format %q in %s", al.Format, al.Pos)
+		}
+		w, err := snap.files.Get(al.Path, accesslog.WriterOptions{
+			Buffer: al.Buffer, Flush: al.Flush,
+			OnError: func(err error) { snap.log.Log(context.Background(), errlog.LevelAlert, err.Error()) },
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%w in %s", err, al.Pos)
+		}
+		l := &accesslog.Log{Format: f, Writer: w}
+		if al.If != "" {
+			if l.If, err = accesslog.CompileCondition(al.If, isMapVar); err != nil {
+				return nil, fmt.Errorf("%w in %s", err, al.Pos)
+			}
+		}
+		b.logs = append(b.logs, l)
+	}
+	return b, nil
+}
+
+// buildRoutes assigns every listen of every block to a socket. Like nginx,
+// a specific address on a port that also has a wildcard listen is served
+// by the wildcard socket unless it asks for "bind".
+func (s *snapshot) buildRoutes() error {
+	type pending struct {
+		addr bindAddr
+		b    *binding
+	}
+	var all []pending
+	wild := map[string]bool{}
+	for _, blk := range s.blocks {
+		for _, l := range blk.cfg.Listens {
+			addrs, err := expandListen(l)
+			if err != nil {
+				return fmt.Errorf("%w in %s", err, l.Pos)
+			}
+			for _, a := range addrs {
+				all = append(all, pending{a, &binding{block: blk, listen: l, text: a.text()}})
+				if a.network == "tcp" && isWildcard(a.address) {
+					wild[a.address] = true
+				}
+			}
+		}
+	}
+	for _, p := range all {
+		if p.addr.network == "tcp" && !isWildcard(p.addr.address) && !p.addr.listen.Bind && wild[wildcardFor(p.addr.address)] {
+			continue // attached below, once every wildcard route exists
+		}
+		key := p.addr.key()
+		if _, dup := s.routes[key]; dup {
+			return fmt.Errorf("duplicate %q address and port pair in %s", p.addr.text(), p.addr.listen.Pos)
+		}
+		s.routes[key] = &route{bind: p.addr, wildcard: p.b}
+	}
+	for _, p := range all {
+		if p.addr.network != "tcp" || isWildcard(p.addr.address) || p.addr.listen.Bind || !wild[wildcardFor(p.addr.address)] {
+			continue
+		}
+		r := s.routes[bindAddr{network: "tcp", address: wildcardFor(p.addr.address)}.key()]
+		if r.exact == nil {
+			r.exact = map[string]*binding{}
+		}
+		r.exact[p.addr.address] = p.b
+	}
+	return nil
+}

@@ -1,0 +1,256 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/straitproxy/strait/internal/config"
+)
+
+// Options are the Server's dependencies.
+type Options struct {
+	// Logger receives every error log line; nil builds loggers from the
+	// configuration's error_log targets.
+	Logger   *slog.Logger
+	Hostname string // $hostname
+	PID      int    // $pid and the error log's pid
+	// Now is the clock for logs and balancing; nil means time.Now.
+	Now func() time.Time
+}
+
+// ErrServerClosed is returned by Serve and Reload after Shutdown or Close.
+var ErrServerClosed = errors.New("server closed")
+
+// Server owns the listening sockets and the current configuration
+// snapshot, and runs sessions on them.
+type Server struct {
+	opts       Options
+	rootCtx    context.Context // cancelled to cut every session
+	rootCancel context.CancelFunc
+	pools      *poolSet
+	stats      *statsCollector
+	gate       *connGate
+	cur        atomic.Pointer[snapshot]
+	connSeq    atomic.Uint64
+
+	mu        sync.Mutex // serializes Reload and stopping; guards the fields below
+	listeners map[string]*listener
+	live      map[*snapshot]struct{} // the current snapshot and those draining
+	serving   bool
+	stopping  bool
+
+	loops    sync.WaitGroup // accept loops
+	sessions sync.WaitGroup
+	bg       sync.WaitGroup // snapshot drainers
+	stopOnce sync.Once
+	stopped  chan struct{}
+}
+
+// listener is one bound socket and its accept loop.
+type listener struct {
+	key    string
+	text   string // nginx's addr_text, for "server:" in log lines
+	ln     net.Listener
+	closed atomic.Bool
+	done   chan struct{} // closed by close
+}
+
+func newListener(key, text string, ln net.Listener) *listener {
+	return &listener{key: key, text: text, ln: ln, done: make(chan struct{})}
+}
+
+func (l *listener) close() {
+	if l.closed.CompareAndSwap(false, true) {
+		close(l.done)
+		l.ln.Close()
+	}
+}
+
+// New builds the runtime for cfg and binds every listener; sessions start
+// with Serve.
+func New(cfg *config.Config, opts Options) (*Server, error) {
+	s := &Server{
+		opts:      opts,
+		pools:     &poolSet{},
+		stats:     newStatsCollector(),
+		listeners: map[string]*listener{},
+		live:      map[*snapshot]struct{}{},
+		stopped:   make(chan struct{}),
+	}
+	s.gate = newConnGate()
+	s.rootCtx, s.rootCancel = context.WithCancel(context.Background())
+	snap, err := s.build(cfg, nil)
+	if err != nil {
+		s.rootCancel()
+		return nil, err
+	}
+	opened, err := s.openListeners(snap)
+	if err != nil {
+		snap.closeResources()
+		s.rootCancel()
+		return nil, err
+	}
+	s.listeners = opened
+	s.cur.Store(snap)
+	s.live[snap] = struct{}{}
+	s.gate.setMax(snap.maxConns)
+	return s, nil
+}
+
+// openListeners binds the sockets snap routes that are not open yet. On
+// error it closes what it opened.
+func (s *Server) openListeners(snap *snapshot) (map[string]*listener, error) {
+	opened := map[string]*listener{}
+	keys := make([]string, 0, len(snap.routes))
+	for k := range snap.routes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, ok := s.listeners[k]; ok {
+			continue
+		}
+		r := snap.routes[k]
+		ln, err := bind(r.bind)
+		if err != nil {
+			for _, l := range opened {
+				l.close()
+			}
+			return nil, err
+		}
+		opened[k] = newListener(k, r.bind.text(), ln)
+	}
+	return opened, nil
+}
+
+// Serve runs the accept loops and returns once the server has been stopped
+// and drained.
+func (s *Server) Serve() error {
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.serving = true
+	for _, l := range s.listeners {
+		s.startLoop(l)
+	}
+	s.mu.Unlock()
+	<-s.stopped
+	return nil
+}
+
+// Addrs returns the bound listener addresses, sorted by configuration key.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.listeners))
+	for k := range s.listeners {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]net.Addr, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, s.listeners[k].ln.Addr())
+	}
+	return out
+}
+
+// Shutdown stops accepting and waits for running sessions until ctx is
+// done (or worker_shutdown_timeout passes), then cuts the rest.
+func (s *Server) Shutdown(ctx context.Context) error {
+	cur := s.beginStop()
+	done := make(chan struct{})
+	go func() {
+		s.sessions.Wait()
+		close(done)
+	}()
+	var timeout <-chan time.Time
+	if cur.shutdownTimeout > 0 {
+		t := time.NewTimer(cur.shutdownTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	var err error
+	select {
+	case <-done:
+	case <-timeout:
+		s.rootCancel()
+		<-done
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.rootCancel()
+		<-done
+	}
+	s.finishStop()
+	return err
+}
+
+// Close stops at once: listeners close and every session is cut.
+func (s *Server) Close() error {
+	s.beginStop()
+	s.rootCancel()
+	s.sessions.Wait()
+	s.finishStop()
+	return nil
+}
+
+// beginStop closes the listeners and waits for the accept loops, so no
+// session starts afterwards. It returns the current snapshot.
+func (s *Server) beginStop() *snapshot {
+	s.mu.Lock()
+	s.stopping = true
+	for _, l := range s.listeners {
+		l.close()
+	}
+	s.mu.Unlock()
+	s.gate.wake()
+	s.loops.Wait()
+	return s.cur.Load()
+}
+
+// finishStop releases every snapshot once no session runs.
+func (s *Server) finishStop() {
+	s.stopOnce.Do(func() {
+		s.rootCancel()
+		s.cur.Load().retire()
+		s.bg.Wait()
+		s.mu.Lock()
+		for snap := range s.live {
+			snap.closeResources()
+			delete(s.live, snap)
+		}
+		s.mu.Unlock()
+		close(s.stopped)
+	})
+	<-s.stopped
+}
+
+// ReopenLogs reopens every access and error log file (USR1), including
+// those of configurations still draining.
+func (s *Server) ReopenLogs() error {
+	s.mu.Lock()
+	snaps := make([]*snapshot, 0, len(s.live))
+	for snap := range s.live {
+		snaps = append(snaps, snap)
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, snap := range snaps {
+		errs = append(errs, snap.reopenLogs())
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+
+	"github.com/straitproxy/strait/internal/accesslog"
+	"github.com/straitproxy/strait/internal/errlog"
+	"github.com/straitproxy/strait/internal/proxy"
+)
+
+// serveConn runs one accepted connection through nginx's stream phases:
+// PROXY protocol header, limit_conn (preaccess), allow/deny (access), then
+// the proxy; finally the access log and counters.
+func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
+	n := s.connSeq.Add(1)
+	bnd := snap.lookup(l.key, c.LocalAddr())
+	if bnd == nil {
+		// Accepted just as a reload dropped this listener.
+		c.Close()
+		return
+	}
+	s.stats.handled.Add(1)
+	s.stats.active.Add(1)
+	defer s.stats.active.Add(-1)
+	b := bnd.block
+	rec := &accesslog.Session{
+		Connection: n, Start: s.now(), RemoteAddr: c.RemoteAddr(), ServerAddr: c.LocalAddr(),
+		Protocol: "TCP", Hostname: s.opts.Hostname, PID: s.opts.PID,
+	}
+	log := b.log.With("conn", n)
+	log.Info("client " + clientText(rec.RemoteAddr) + " connected to " + bnd.text)
+	ps := &proxy.Session{
+		Client: c, Log: log, Record: rec,
+		ClientText: addrHost(rec.RemoteAddr), ServerText: l.text,
+	}
+	held := s.preamble(snap, bnd, ps)
+	if rec.Status == 0 {
+		b.handler.Serve(snap.ctx, ps)
+	} else {
+		c.Close()
+	}
+	for _, h := range held {
+		h.zone.release(h.key)
+	}
+	rec.End = s.now()
+	if len(b.logs) > 0 {
+		fillMaps(rec, snap.maps)
+		for _, al := range b.logs {
+			al.Record(rec)
+		}
+	}
+	s.stats.finished(rec.Status)
+}
+
+const actionReadingProxyProtocol = "reading PROXY protocol"
+
+// preamble runs the phases before proxying. It sets ps.Record.Status when
+// the session must end here, and returns the limit_conn counts it holds.
+func (s *Server) preamble(snap *snapshot, bnd *binding, ps *proxy.Session) []heldLimit {
+	b, rec, c := bnd.block, ps.Record, ps.Client
+	ctxAttrs := []any{"client", ps.ClientText, "server", ps.ServerText}
+	if bnd.listen.ProxyProtocol {
+		hdr, rest, err := proxy.ReadProxyHeader(c, b.cfg.ProxyProtocolTimeout)
+		switch {
+		case err == nil:
+			rec.ProxyProtocolAddr, rec.ProxyProtocolPort = hdr.SrcAddr, hdr.SrcPort
+			ps.Preread = rest
+		case os.IsTimeout(err):
+			ps.Log.Info("client timed out (110: Connection timed out)", append(ctxAttrs, "action", actionReadingProxyProtocol)...)
+			rec.Status = 200
+			return nil
+		case errors.Is(err, proxy.ErrBrokenHeader):
+			ps.Log.Error(err.Error(), append(ctxAttrs, "action", actionReadingProxyProtocol)...)
+			rec.Status = 400
+			return nil
+		default:
+			ps.Log.Info("client closed connection", append(ctxAttrs, "action", actionReadingProxyProtocol)...)
+			rec.Status = 400
+			return nil
+		}
+	}
+	var held []heldLimit
+	if len(b.limits) > 0 {
+		env := &varEnv{rec: rec, maps: snap.maps}
+		for _, lim := range b.limits {
+			key := env.expand(lim.zone.key)
+			if key == "" {
+				continue // nginx does not account sessions with an empty key
+			}
+			if lim.zone.acquire(key, lim.max) {
+				held = append(held, heldLimit{lim.zone, key})
+				continue
+			}
+			level, err := errlog.ParseLevel(b.cfg.LimitConnLogLevel)
+			if err != nil {
+				level = errlog.LevelError
+			}
+			if b.cfg.LimitConnDryRun {
+				ps.Log.Log(context.Background(), level, `limiting connections, dry run, by zone "`+lim.zone.name+`"`, ctxAttrs...)
+				continue
+			}
+			ps.Log.Log(context.Background(), level, `limiting connections by zone "`+lim.zone.name+`"`, ctxAttrs...)
+			rec.Status = 503
+			return held
+		}
+	}
+	if !accessAllowed(b.access, c.RemoteAddr()) {
+		ps.Log.Error("access forbidden by rule", ctxAttrs...)
+		rec.Status = 403
+	}
+	return held
+}

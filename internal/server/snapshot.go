@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/straitproxy/strait/internal/accesslog"
+	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/errlog"
+	"github.com/straitproxy/strait/internal/proxy"
+)
+
+// snapshot is the immutable runtime built from one configuration: server
+// blocks with their upstream groups, TLS clients, logs and limits, and the
+// routing from listening sockets to blocks. Sessions keep the snapshot they
+// started with.
+type snapshot struct {
+	cfg      *config.Config
+	log      *slog.Logger // main error log
+	blocks   []*block
+	routes   map[string]*route // by bindAddr.key()
+	zones    map[string]*connZone
+	maps     []*compiledMap
+	files    *accesslog.Files // this snapshot's access log files
+	errFiles []*errlog.File
+
+	maxConns        int
+	shutdownTimeout time.Duration
+
+	// ctx is cancelled to cut the snapshot's sessions (worker_shutdown_timeout,
+	// Close).
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	active   int
+	retired  bool
+	drained  chan struct{}
+	released bool
+}
+
+// block is one server {} block.
+type block struct {
+	cfg     *config.Server
+	handler *proxy.Handler
+	access  []accessRule
+	limits  []connLimit
+	logs    []*accesslog.Log
+	log     *slog.Logger
+}
+
+// route maps a listening socket to the blocks it serves: the block whose
+// listen matches the local address exactly, else the wildcard's block.
+type route struct {
+	bind     bindAddr
+	wildcard *binding
+	exact    map[string]*binding // local "ip:port"
+}
+
+// binding is one listen directive (one port of it) of a block.
+type binding struct {
+	block  *block
+	listen config.Listen
+	text   string // nginx's addr_text of the listen, for "connected to"
+}
+
+// lookup finds the binding for a connection accepted on socket key.
+func (s *snapshot) lookup(key string, local net.Addr) *binding {
+	r, ok := s.routes[key]
+	if !ok {
+		return nil
+	}
+	if len(r.exact) > 0 {
+		if t, ok := local.(*net.TCPAddr); ok {
+			if b, ok := r.exact[t.AddrPort().String()]; ok {
+				return b
+			}
+			ap := t.AddrPort()
+			if b, ok := r.exact[net.JoinHostPort(ap.Addr().Unmap().String(), fmt.Sprint(ap.Port()))]; ok {
+				return b
+			}
+		}
+	}
+	return r.wildcard
+}
+
+// tryAcquire counts a new session unless the snapshot has been replaced.
+func (s *snapshot) tryAcquire() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.retired {
+		return false
+	}
+	s.active++
+	return true
+}
+
+func (s *snapshot) releaseSession() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active--
+	if s.retired && s.active == 0 {
+		close(s.drained)
+	}
+}
+
+// retire marks the snapshot replaced; drained closes once its last session
+// ends.
+func (s *snapshot) retire() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.retired {
+		return
+	}
+	s.retired = true
+	if s.active == 0 {
+		close(s.drained)
+	}
+}
+
+// closeResources closes the snapshot's log files once nothing uses them.
+func (s *snapshot) closeResources() {
+	s.mu.Lock()
+	if s.released {
+		s.mu.Unlock()
+		return
+	}
+	s.released = true
+	s.mu.Unlock()
+	s.cancel()
+	s.files.CloseAll()
+	for _, f := range s.errFiles {
+		f.Close()
+	}
+}
+
+// reopenLogs reopens every log file of the snapshot (USR1).
+func (s *snapshot) reopenLogs() error {
+	err := s.files.ReopenAll()
+	for _, f := range s.errFiles {
+		if rerr := f.Reopen(); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	return err
+}

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/straitproxy/strait/internal/accesslog"
+	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/proxy"
+	"github.com/straitproxy/strait/internal/tlsconf"
+	"github.com/straitproxy/strait/internal/upstream"
+)
+
+// groupSet holds a snapshot's upstream groups: the upstream {} blocks and
+// the implicit groups of proxy_pass addresses, shared by every block that
+// names the same address (as nginx shares implicit upstreams).
+type groupSet struct {
+	named    map[string]*upstream.Group
+	implicit map[string]*upstream.Group
+	opts     upstream.Options
+}
+
+func (srv *Server) buildGroups(cfg *config.Config, log *slog.Logger) (*groupSet, error) {
+	gs := &groupSet{
+		named:    map[string]*upstream.Group{},
+		implicit: map[string]*upstream.Group{},
+		opts:     upstream.Options{Now: srv.opts.Now, Logger: log},
+	}
+	for _, u := range cfg.Stream.Upstreams {
+		specs := make([]upstream.ServerSpec, 0, len(u.Servers))
+		for _, s := range u.Servers {
+			addrs, err := resolved(s.Address, s.Addrs)
+			if err != nil {
+				return nil, fmt.Errorf("%w in upstream %q in %s", err, u.Name, s.Pos)
+			}
+			specs = append(specs, upstream.ServerSpec{
+				Name: s.Address, Addrs: addrs, Weight: s.Weight, MaxFails: s.MaxFails,
+				FailTimeout: s.FailTimeout, MaxConns: s.MaxConns, Backup: s.Backup, Down: s.Down,
+			})
+		}
+		g, err := upstream.NewGroup(u.Name, specs, gs.opts)
+		if err != nil {
+			return nil, fmt.Errorf("%w in %s", err, u.Pos)
+		}
+		gs.named[u.Name] = g
+	}
+	return gs, nil
+}
+
+// forProxyPass returns the group a proxy_pass names, building an implicit
+// one (nginx defaults: weight 1, max_fails 1, fail_timeout 10s) for an
+// address.
+func (gs *groupSet) forProxyPass(pp config.ProxyPass, log *slog.Logger) (*upstream.Group, error) {
+	if pp.Group != "" {
+		g, ok := gs.named[pp.Group]
+		if !ok {
+			return nil, fmt.Errorf("no upstream %q", pp.Group)
+		}
+		return g, nil
+	}
+	if pp.Address == "" {
+		return nil, fmt.Errorf("no proxy_pass")
+	}
+	if g, ok := gs.implicit[pp.Address]; ok {
+		return g, nil
+	}
+	addrs, err := resolved(pp.Address, pp.Addrs)
+	if err != nil {
+		return nil, err
+	}
+	g, err := upstream.NewGroup(pp.Address, []upstream.ServerSpec{upstream.DefaultServerSpec(pp.Address, addrs...)}, gs.opts)
+	if err != nil {
+		return nil, err
+	}
+	gs.implicit[pp.Address] = g
+	return g, nil
+}
+
+// resolved returns the addresses config resolved, resolving here only when
+// the configuration was built without a loader (tests, embedding).
+func resolved(address string, addrs []string) ([]string, error) {
+	if len(addrs) > 0 {
+		return addrs, nil
+	}
+	if strings.HasPrefix(address, "unix:") {
+		return []string{address}, nil
+	}
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, fmt.Errorf("invalid address %q: %w", address, err)
+	}
+	if net.ParseIP(host) != nil {
+		return []string{address}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupHost(ctx, host)
+	if err != nil || len(ips) == 0 {
+		return nil, fmt.Errorf("host not found in upstream %q", address)
+	}
+	out := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, net.JoinHostPort(ip, port))
+	}
+	return out, nil
+}
+
+// newHandshake compiles a block's proxy_ssl_* settings into the proxy's
+// handshake hook.
+func newHandshake(sc *config.Server) (proxy.HandshakeFunc, error) {
+	c, err := tlsconf.NewClient(sc.SSL, sc.ProxyPass.Host())
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, conn net.Conn, peer string) (*tls.Conn, accesslog.UpstreamSSL, error) {
+		tc, info, err := c.Handshake(ctx, conn, peer)
+		if info.ServerName == "" {
+			info.ServerName = c.Name() // the name verification used
+		}
+		return tc, accesslog.UpstreamSSL{
+			Used: true, Protocol: info.Protocol, Cipher: info.Cipher, Reused: info.Reused,
+			Verify: info.Verify, ServerName: info.ServerName,
+		}, err
+	}, nil
+}
