@@ -1,0 +1,13 @@
+// Command strait is a TCP stream proxy that secures traffic to upstream
+// servers with TLS and reads nginx stream configuration.
+package main
+
+import (
+	"os"
+
+	"github.com/straitproxy/strait/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}))
+}

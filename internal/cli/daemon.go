@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// A Go program cannot fork safely, so `daemon on` (nginx's default) re-runs
+// the same binary with the same arguments in a new session, detached from
+// the terminal, and waits until that child has bound its listeners and
+// written its pid file (or failed) before returning. A classic
+// `Type=forking` unit with a PIDFile works unchanged; under a supervisor
+// that wants the process in the foreground, use `daemon off;` (or
+// `-g 'daemon off;'`), as with nginx.
+const daemonEnv = "STRAIT_DAEMON_CHILD"
+
+func isDaemonChild() bool { return os.Getenv(daemonEnv) == "1" }
+
+func daemonize(env Env) int {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "strait: [emerg] cannot find own executable: %v\n", err)
+		return 1
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "strait: [emerg] pipe() failed: %v\n", err)
+		return 1
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
+		return 1
+	}
+	defer devnull.Close()
+	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd.Env = append(os.Environ(), daemonEnv+"=1")
+	cmd.Stdin, cmd.Stdout = devnull, devnull
+	cmd.Stderr = os.Stderr // nginx keeps stderr for messages before the logs open
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(env.Stderr, "strait: [emerg] cannot start daemon: %v\n", err)
+		return 1
+	}
+	w.Close()
+	done := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		done <- strings.TrimSpace(line)
+	}()
+	select {
+	case msg := <-done:
+		if msg == "ready" {
+			cmd.Process.Release()
+			return 0
+		}
+	case <-time.After(2 * time.Minute):
+		fmt.Fprintln(env.Stderr, "strait: [emerg] daemon did not report ready within 2 minutes")
+	}
+	// The child failed before becoming ready; its error went to stderr.
+	cmd.Wait()
+	return 1
+}
+
+// notifyReady tells a waiting parent that the daemon child is serving.
+func notifyReady() {
+	if !isDaemonChild() {
+		return
+	}
+	f := os.NewFile(3, "ready")
+	if f == nil {
+		return
+	}
+	f.WriteString("ready\n")
+	f.Close()
+}

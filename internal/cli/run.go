@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/server"
+)
+
+// run starts strait in the foreground (daemon off, or as the detached
+// child of daemon on) and serves until a stop signal.
+func run(f *flags, opts config.LoadOptions, env Env) int {
+	cfg, err := loadChecked(opts)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
+		return 1
+	}
+	if cfg.Main.Daemon && !isDaemonChild() {
+		return daemonize(env)
+	}
+	logs, err := openLogs(cfg, f.errorLog, env.Stderr)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
+		return 1
+	}
+	defer logs.close()
+	log := logs.logger
+	for _, w := range warnings(cfg) {
+		log.Warn(w)
+	}
+	hostname, _ := os.Hostname()
+	srv, err := server.New(cfg, server.Options{Logger: log, Hostname: hostname, PID: os.Getpid()})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
+		log.Log(context.Background(), levelEmerg, err.Error())
+		return 1
+	}
+	if err := writePIDFile(cfg.Main.PIDFile); err != nil {
+		srv.Close()
+		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
+		return 1
+	}
+	defer removePIDFile(cfg.Main.PIDFile)
+
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	notifyReady()
+	log.Log(context.Background(), levelNotice, fmt.Sprintf("strait/%s started", Version))
+
+	current := cfg
+	for {
+		select {
+		case err := <-served:
+			if err != nil {
+				log.Error(err.Error())
+				return 1
+			}
+			return 0
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGHUP:
+				log.Log(context.Background(), levelNotice, "signal 1 (SIGHUP) received, reconfiguring")
+				if next := reload(srv, opts, log); next != nil {
+					current = next
+				}
+			case syscall.SIGUSR1:
+				log.Log(context.Background(), levelNotice, "signal 10 (SIGUSR1) received, reopening logs")
+				if err := logs.reopen(); err != nil {
+					log.Error(err.Error())
+				}
+				if err := srv.ReopenLogs(); err != nil {
+					log.Error(err.Error())
+				}
+			case syscall.SIGQUIT:
+				log.Log(context.Background(), levelNotice, "signal 3 (SIGQUIT) received, shutting down gracefully")
+				shutdown(srv, current.Main.WorkerShutdownTimeout)
+				<-served
+				log.Log(context.Background(), levelNotice, "exit")
+				return 0
+			default:
+				log.Log(context.Background(), levelNotice, fmt.Sprintf("signal %d (%s) received, exiting", sig.(syscall.Signal), signalName(sig)))
+				srv.Close()
+				<-served
+				log.Log(context.Background(), levelNotice, "exit")
+				return 0
+			}
+		}
+	}
+}
+
+// reload re-reads the whole configuration and hands it to the server. Any
+// error keeps the running configuration; it is logged, never fatal.
+func reload(srv *server.Server, opts config.LoadOptions, log *slog.Logger) *config.Config {
+	next, err := loadChecked(opts)
+	if err == nil {
+		err = srv.Reload(next)
+	}
+	if err != nil {
+		log.Log(context.Background(), levelEmerg, err.Error())
+		log.Error("reload failed, still running the previous configuration")
+		return nil
+	}
+	for _, w := range warnings(next) {
+		log.Warn(w)
+	}
+	log.Log(context.Background(), levelNotice, "configuration reloaded")
+	return next
+}
+
+// shutdown drains sessions; worker_shutdown_timeout (0: none) bounds it.
+func shutdown(srv *server.Server, limit time.Duration) {
+	ctx := context.Background()
+	if limit > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	srv.Shutdown(ctx)
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGINT:
+		return "SIGINT"
+	}
+	return s.String()
+}

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/tlsconf"
+)
+
+// testConfig implements -t and -T: load and validate everything a start
+// would (including certificates, keys and trust files), print nginx's
+// verdict lines and, for -T, every file read.
+func testConfig(f *flags, opts config.LoadOptions, env Env) int {
+	cfg, err := loadChecked(opts)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
+		fmt.Fprintf(env.Stderr, "strait: configuration file %s test failed\n", opts.File)
+		return 1
+	}
+	for _, w := range warnings(cfg) {
+		fmt.Fprintf(env.Stderr, "strait: [warn] %s\n", w)
+	}
+	if !f.quiet {
+		fmt.Fprintf(env.Stderr, "strait: the configuration file %s syntax is ok\n", opts.File)
+		fmt.Fprintf(env.Stderr, "strait: configuration file %s test is successful\n", opts.File)
+	}
+	if f.dump {
+		for _, s := range cfg.Sources {
+			fmt.Fprintf(env.Stdout, "# configuration file %s:\n", s.Path)
+			env.Stdout.Write(s.Text)
+			if n := len(s.Text); n > 0 && s.Text[n-1] != '\n' {
+				fmt.Fprintln(env.Stdout)
+			}
+			fmt.Fprintln(env.Stdout)
+		}
+	}
+	return 0
+}
+
+// loadChecked loads the configuration and compiles every upstream TLS
+// profile, so that -t catches a bad key or CA file just as a start would.
+func loadChecked(opts config.LoadOptions) (*config.Config, error) {
+	cfg, err := config.Load(opts)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Stream == nil {
+		return cfg, nil
+	}
+	for _, s := range cfg.Stream.Servers {
+		if !s.SSL.Enabled {
+			continue
+		}
+		if _, err := tlsconf.NewClient(s.SSL, s.ProxyPass.Host()); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+// warnings lists risky settings once each, with their position.
+func warnings(cfg *config.Config) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range cfg.Warnings {
+		s := w.String()
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,129 @@
+// Package demo is `strait demo`: strait's main job on an embedded default.
+// It creates an internal CA, three mutual-TLS upstream echo servers that
+// require a client certificate, writes the configuration of nginx's
+// "Securing TCP Traffic to Upstream Servers" with those addresses, runs
+// strait on it, sends messages through and shows what each hop negotiated.
+package demo
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Options configure a demo run.
+type Options struct {
+	Dir    string // where certificates, config and logs go; a new temp dir when ""
+	Listen string // strait's listen address; 127.0.0.1:12345, or a free port when busy
+	Out    io.Writer
+	// Wait blocks after the demonstration until the context is done
+	// (Ctrl-C); false returns at once, for tests.
+	Wait bool
+}
+
+// files are the paths the demo writes, named as in nginx's article.
+type files struct {
+	dir, conf, accessLog, errorLog             string
+	clientCert, clientKey, trustedCA, pidFile string
+}
+
+// Run performs the demonstration.
+func Run(ctx context.Context, o Options) error {
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	f, err := prepareDir(o.Dir)
+	if err != nil {
+		return err
+	}
+	p, err := newPKI()
+	if err != nil {
+		return fmt.Errorf("create demo CA: %w", err)
+	}
+	if err := writeClientFiles(p, &f); err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(p.root)
+	var ups []*echoUpstream
+	defer func() {
+		for _, u := range ups {
+			u.Close()
+		}
+	}()
+	for i := 1; i <= 3; i++ {
+		name := "backend" + strconv.Itoa(i)
+		// proxy_ssl_name defaults to the group name, "backend", as in nginx;
+		// the certificates carry it beside their own host name.
+		cert, err := p.leaf(name+".example.com", []string{"backend", name + ".example.com"}, false)
+		if err != nil {
+			return err
+		}
+		u, err := startUpstream(name, cert, pool)
+		if err != nil {
+			return fmt.Errorf("start upstream %s: %w", name, err)
+		}
+		ups = append(ups, u)
+	}
+	listen := o.Listen
+	if listen == "" {
+		listen = pickListen("127.0.0.1:12345")
+	}
+	if err := writeConfig(f, listen, ups); err != nil {
+		return err
+	}
+	return runStrait(ctx, o, f, listen, ups)
+}
+
+func prepareDir(dir string) (files, error) {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "strait-demo-")
+		if err != nil {
+			return files{}, err
+		}
+		dir = d
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return files{}, err
+	}
+	dir, _ = filepath.Abs(dir)
+	j := func(n string) string { return filepath.Join(dir, n) }
+	return files{
+		dir: dir, conf: j("strait.conf"), accessLog: j("access.log"), errorLog: j("error.log"),
+		clientCert: j("backend.crt"), clientKey: j("backend.key"), trustedCA: j("trusted_ca_cert.crt"),
+		pidFile: j("strait.pid"),
+	}, nil
+}
+
+func writeClientFiles(p *pki, f *files) error {
+	client, err := p.leaf("strait demo client", nil, true)
+	if err != nil {
+		return err
+	}
+	if _, err := writePEM(f.dir, filepath.Base(f.clientCert), "CERTIFICATE", client.Certificate...); err != nil {
+		return err
+	}
+	if _, err := writeKey(f.dir, filepath.Base(f.clientKey), client.PrivateKey); err != nil {
+		return err
+	}
+	_, err = writePEM(f.dir, filepath.Base(f.trustedCA), "CERTIFICATE", p.root.Raw)
+	return err
+}
+
+// pickListen returns addr when it is free, else a free loopback port.
+func pickListen(addr string) string {
+	if ln, err := net.Listen("tcp", addr); err == nil {
+		ln.Close()
+		return addr
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return addr
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
