@@ -29,6 +29,12 @@ func TestNginxAgrees(t *testing.T) {
 	if _, err := os.Stat(nginxStreamModule); err != nil {
 		t.Fatalf("nginx is installed without its stream module: %v", err)
 	}
+	// One copy of the corpus serves every run: nginx -t only reads it
+	// (and creates empty log files in the prefix).
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(corpusDir)); err != nil {
+		t.Fatal(err)
+	}
 	compared := 0
 	for _, file := range corpusFiles(t) {
 		text, err := os.ReadFile(file)
@@ -44,7 +50,7 @@ func TestNginxAgrees(t *testing.T) {
 			t.Parallel()
 			abs, _ := filepath.Abs(file)
 			_, straitErr := Load(LoadOptions{File: abs, Resolve: fakeResolve})
-			nginxOut, nginxOK := nginxTest(t, text)
+			nginxOut, nginxOK := nginxTest(t, dir, name, text)
 			if straitOK := straitErr == nil; straitOK != nginxOK {
 				t.Errorf("nginx ok=%v, strait ok=%v\nnginx: %s\nstrait: %v", nginxOK, straitOK, nginxOut, straitErr)
 			}
@@ -61,15 +67,11 @@ var (
 	pidRE        = regexp.MustCompile(`(?m)^\s*pid\s`)
 )
 
-// nginxTest runs `nginx -t` on a copy of the corpus directory holding
-// text, completed with what nginx needs and strait does not: the stream
-// module and an events block.
-func nginxTest(t *testing.T, text []byte) (string, bool) {
+// nginxTest runs `nginx -t` on text placed in dir, a copy of the corpus
+// directory, completed with what nginx needs and strait does not: the
+// stream module and an events block.
+func nginxTest(t *testing.T, dir, name string, text []byte) (string, bool) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(corpusDir)); err != nil {
-		t.Fatal(err)
-	}
 	var conf bytes.Buffer
 	if !loadModuleRE.Match(text) {
 		conf.WriteString("load_module " + nginxStreamModule + ";\n")
@@ -78,13 +80,13 @@ func nginxTest(t *testing.T, text []byte) (string, bool) {
 	if !eventsRE.Match(text) {
 		conf.WriteString("\nevents {}\n")
 	}
-	main := filepath.Join(dir, "nginx-test.conf")
+	main := filepath.Join(dir, "nginx-"+name+".conf")
 	if err := os.WriteFile(main, conf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	globals := "error_log stderr;"
 	if !pidRE.Match(text) {
-		globals += " pid " + filepath.Join(dir, "nginx.pid") + ";"
+		globals += " pid " + filepath.Join(dir, name+".pid") + ";"
 	}
 	cmd := exec.Command(nginxBinary, "-t", "-q", "-p", dir+"/", "-c", main, "-g", globals)
 	out, err := cmd.CombinedOutput()
