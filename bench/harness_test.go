@@ -94,6 +94,9 @@ func TestGoUpstreamCountsResumption(t *testing.T) {
 	if got := ping.Handshakes(); got != (handshakeCount{Total: 2, Resumed: 1}) || got.ResumedShare() != 50 {
 		t.Fatalf("handshakes = %+v, want 2 with 1 resumed", got)
 	}
+	if kx := mostUsedKeyExchange(nil, ping.KeyExchanges()); kx == "" {
+		t.Error("no key exchange recorded")
+	}
 
 	sink, err := startGoUpstream(kindSink, nil)
 	if err != nil {
@@ -114,5 +117,16 @@ func TestGoUpstreamCountsResumption(t *testing.T) {
 	var ack [1]byte
 	if _, err := io.ReadFull(c, ack[:]); err != nil || ack[0] != 1 {
 		t.Fatalf("sink ack %v, %v", ack, err)
+	}
+}
+
+func TestMostUsedKeyExchange(t *testing.T) {
+	before := map[tls.CurveID]int64{tls.X25519: 5, tls.X25519MLKEM768: 1}
+	after := map[tls.CurveID]int64{tls.X25519: 7, tls.X25519MLKEM768: 4, tls.CurveP256: 1}
+	if got := mostUsedKeyExchange(before, after); got != tls.X25519MLKEM768.String() {
+		t.Errorf("got %q, want the group with the largest growth", got)
+	}
+	if got := mostUsedKeyExchange(after, after); got != "" {
+		t.Errorf("no handshakes between readings, got %q", got)
 	}
 }

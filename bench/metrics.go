@@ -13,6 +13,9 @@ type metric struct {
 	Higher bool   // higher is better
 	Digits int    // decimals shown
 	Target *goal  // nil: reported, no target
+	// NoRatio marks rows whose ratio means nothing (a share that should
+	// simply be near 100 % or 0 %).
+	NoRatio bool
 }
 
 // goal is a target on strait's ratio to some peers: strait/peer >= Ratio
@@ -28,10 +31,10 @@ func metricTable() []metric {
 		{ID: "req-rps", Label: "TLS requests/s (redis-benchmark ping,set,get -c 50)", Short: "REQ/S", Higher: true, Target: &goal{1.15, []string{nameNginx, nameHAProxy}}},
 		{ID: "req-cpu", Label: "TLS requests: proxy CPU s per 100k requests", Short: "REQ CPU", Digits: 3, Target: &goal{1.0, []string{nameNginx}}},
 		{ID: "connr-rate", Label: "connections/s, resumed TLS upstream", Short: "CONN/S RESUMED", Higher: true, Target: &goal{1.3, []string{nameNginx}}},
-		{ID: "connr-resumed", Label: "connections, resumed: upstream handshakes resumed %", Short: "", Higher: true, Digits: 1},
+		{ID: "connr-resumed", Label: "connections, resumed: upstream handshakes resumed %", Higher: true, Digits: 1, NoRatio: true},
 		{ID: "connr-cpu", Label: "connections, resumed: proxy CPU s per 1k connections", Short: "CONN CPU RESUMED", Digits: 3, Target: &goal{1.0, []string{nameNginx}}},
 		{ID: "connf-rate", Label: "connections/s, full TLS handshake", Short: "CONN/S FULL", Higher: true},
-		{ID: "connf-resumed", Label: "connections, full: upstream handshakes resumed %", Short: "", Higher: true, Digits: 1},
+		{ID: "connf-resumed", Label: "connections, full: upstream handshakes resumed %", Higher: true, Digits: 1, NoRatio: true},
 		{ID: "connf-cpu", Label: "connections, full: proxy CPU s per 1k connections", Short: "CONN CPU FULL", Digits: 3, Target: &goal{1.0, []string{nameNginx}}},
 		{ID: "bulk1-mbps", Label: "bulk TLS, 1 session: MB/s", Short: "BULK 1 MB/S", Higher: true, Target: &goal{1.0, []string{nameNginx}}},
 		{ID: "bulk1-cpu", Label: "bulk TLS, 1 session: proxy CPU s per GiB", Short: "BULK 1 CPU", Digits: 2, Target: &goal{1.0, []string{nameNginx}}},
@@ -75,10 +78,12 @@ func median(xs []float64) float64 {
 type results struct {
 	values map[string]map[string][]float64
 	errors map[string]map[string]string // scenario -> target -> error
+	facts  map[string]map[string]string // fact -> target -> value
 }
 
 func newResults() *results {
-	return &results{values: map[string]map[string][]float64{}, errors: map[string]map[string]string{}}
+	return &results{values: map[string]map[string][]float64{}, errors: map[string]map[string]string{},
+		facts: map[string]map[string]string{}}
 }
 
 func (r *results) add(metricID, target string, v float64) {
@@ -86,6 +91,14 @@ func (r *results) add(metricID, target string, v float64) {
 		r.values[metricID] = map[string][]float64{}
 	}
 	r.values[metricID][target] = append(r.values[metricID][target], v)
+}
+
+// note records an observation about a target, the latest one winning.
+func (r *results) note(fact, target, value string) {
+	if r.facts[fact] == nil {
+		r.facts[fact] = map[string]string{}
+	}
+	r.facts[fact][target] = value
 }
 
 func (r *results) fail(scenario, target string, err error) {

@@ -16,6 +16,7 @@ type options struct {
 	Targets   []string // strait, nginx, haproxy, direct
 	Out       string
 	StraitBin string // prebuilt strait; empty builds ./cmd/strait
+	Doc       string // document whose results section is rewritten; empty: none
 	Args      []string
 }
 
@@ -29,6 +30,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&only, "only", "", "comma-separated scenarios (default all): "+strings.Join(scenarioNames(), ","))
 	fs.StringVar(&proxies, "proxies", "strait,nginx,haproxy,direct", "comma-separated targets: strait, nginx, haproxy, direct (the baseline without proxy)")
 	fs.StringVar(&o.Out, "out", "bench/results", "directory for latest.md, latest.png and latest.json")
+	fs.StringVar(&o.Doc, "doc", "docs/performance.md", "document whose marked results section gets the table (empty: leave docs alone)")
 	fs.StringVar(&o.StraitBin, "strait", "", "strait binary to use instead of building ./cmd/strait")
 	if err := fs.Parse(args); err != nil {
 		return o, err

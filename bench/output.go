@@ -68,6 +68,28 @@ func (r report) markdown(t table) string {
 	return b.String()
 }
 
+// docSection is what goes between the markers of docs/performance.md.
+func (r report) docSection(t table) string {
+	marks := map[string]string{}
+	for name := range r.Pending {
+		marks[name] = pendingMark
+	}
+	var b strings.Builder
+	kind := fmt.Sprintf("%d rounds, medians", r.Options.Rounds)
+	if r.Options.Quick {
+		kind = "quick smoke run, 1 round: indicative only"
+	}
+	fmt.Fprintf(&b, "Measured %s with `%s` (%s).\n\n", r.Date.Format("2006-01-02"), r.command(), kind)
+	b.WriteString(t.markdown(marks))
+	b.WriteString("\n↓ lower is better; ratios are strait's median over the peer's.\n\n")
+	b.WriteString("![strait/peer ratios](../bench/results/latest.png)\n\n")
+	if notes := r.notes(); notes != "" {
+		b.WriteString(notes + "\n")
+	}
+	b.WriteString("Machine:\n\n" + r.Machine.markdown())
+	return b.String()
+}
+
 func (r report) notes() string {
 	var b strings.Builder
 	names := make([]string, 0, len(r.Pending))
@@ -77,6 +99,20 @@ func (r report) notes() string {
 	sort.Strings(names)
 	for _, n := range names {
 		fmt.Fprintf(&b, "- † %s: %s\n", n, oneLine(r.Pending[n]))
+	}
+	facts := make([]string, 0, len(r.Results.facts))
+	for f := range r.Results.facts {
+		facts = append(facts, f)
+	}
+	sort.Strings(facts)
+	for _, f := range facts {
+		var parts []string
+		for _, t := range r.Options.Targets {
+			if v, ok := r.Results.facts[f][t]; ok {
+				parts = append(parts, t+": "+v)
+			}
+		}
+		fmt.Fprintf(&b, "- %s: %s\n", f, strings.Join(parts, "; "))
 	}
 	scs := make([]string, 0, len(r.Results.errors))
 	for sc := range r.Results.errors {
@@ -105,6 +141,7 @@ type jsonReport struct {
 	Values  map[string]map[string][]float64 `json:"values"`
 	Medians map[string]map[string]float64   `json:"medians"`
 	Errors  map[string]map[string]string    `json:"errors"`
+	Facts   map[string]map[string]string    `json:"facts"`
 	Pending map[string]string               `json:"pending"`
 }
 
@@ -123,7 +160,7 @@ func (r report) write(dir string, stdout io.Writer) error {
 	}
 	meds := r.Results.medians()
 	jr := jsonReport{Date: r.Date, Command: r.command(), Rounds: r.Options.Rounds, Quick: r.Options.Quick,
-		Machine: r.Machine, Values: r.Results.values, Medians: finite(meds), Errors: r.Results.errors, Pending: r.Pending}
+		Machine: r.Machine, Values: r.Results.values, Medians: finite(meds), Errors: r.Results.errors, Facts: r.Results.facts, Pending: r.Pending}
 	js, err := json.MarshalIndent(jr, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode results: %w", err)
@@ -135,6 +172,15 @@ func (r report) write(dir string, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "wrote %s/latest.{md,png,json}\n", dir)
+	if r.Options.Doc != "" {
+		// The results files are written; a missing document is only worth
+		// a warning.
+		if err := updateDoc(r.Options.Doc, r.docSection(t)); err != nil {
+			fmt.Fprintf(stdout, "bench: warning: %v\n", err)
+		} else {
+			fmt.Fprintf(stdout, "updated the results section of %s\n", r.Options.Doc)
+		}
+	}
 	return nil
 }
 

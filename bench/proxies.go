@@ -38,6 +38,7 @@ type instance struct {
 	pki     *pkiFiles
 	resumes map[string]*tls.Config // direct only: client TLS per route
 	procfs  procReader
+	facts   map[string]string // observations for the report, e.g. key exchange
 }
 
 // isDirect reports whether clients talk straight to the upstreams.
@@ -76,7 +77,8 @@ func (in *instance) dial(ctx context.Context, id string) (net.Conn, error) {
 
 // launch starts t for one scenario; the caller stops it with finish.
 func (w *world) launch(ctx context.Context, t target) (*instance, error) {
-	in := &instance{target: t.Name, routes: w.routes, pki: w.pki, resumes: map[string]*tls.Config{}, procfs: w.procfs}
+	in := &instance{target: t.Name, routes: w.routes, pki: w.pki, resumes: map[string]*tls.Config{}, procfs: w.procfs,
+		facts: map[string]string{}}
 	if t.start == nil {
 		in.listen = map[string]string{}
 		for id, r := range w.routes {

@@ -158,6 +158,10 @@ func (t table) markdown(missingMark map[string]string) string {
 			}
 		}
 		for _, p := range t.Peers {
+			if r.Metric.NoRatio {
+				cells = append(cells, "")
+				continue
+			}
 			cells = append(cells, formatRatio(r.Ratios[p]))
 		}
 		cells = append(cells, goalText(r.Metric), r.Status)

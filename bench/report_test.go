@@ -213,3 +213,26 @@ func TestFontCoversChartText(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkdownLeavesShareRowsWithoutRatio(t *testing.T) {
+	ms := []metric{{ID: "share", Label: "resumed %", Higher: true, Digits: 1, NoRatio: true}}
+	med := map[string]map[string]float64{"share": {nameStrait: 98, nameNginx: 96}}
+	md := buildTable(ms, med, []string{nameStrait, nameNginx}).markdown(nil)
+	if want := "| resumed % | 98.0 | 96.0 |  |  |  |\n"; !strings.HasSuffix(md, want) {
+		t.Errorf("got\n%s\nwant last line %q", md, want)
+	}
+}
+
+func TestSpliceResults(t *testing.T) {
+	doc := "intro\n" + docsStart + "\nold table\n" + docsEnd + "\noutro\n"
+	got, ok := spliceResults(doc, "\nnew table\n\n")
+	want := "intro\n" + docsStart + "\nnew table\n" + docsEnd + "\noutro\n"
+	if !ok || got != want {
+		t.Fatalf("got %q, %v; want %q", got, ok, want)
+	}
+	for _, bad := range []string{"no markers", docsEnd + " before " + docsStart} {
+		if out, ok := spliceResults(bad, "x"); ok || out != bad {
+			t.Errorf("spliceResults(%q) = %q, %v; want unchanged", bad, out, ok)
+		}
+	}
+}

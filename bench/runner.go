@@ -101,7 +101,7 @@ func runRounds(ctx context.Context, w *world, o options, sz sizes, targets []tar
 					continue
 				}
 				began := time.Now()
-				values, err := runOne(ctx, w, t, sc, sz, pending)
+				values, err := runOne(ctx, w, t, sc, sz, pending, res)
 				if ctx.Err() != nil {
 					return res
 				}
@@ -121,13 +121,18 @@ func runRounds(ctx context.Context, w *world, o options, sz sizes, targets []tar
 	return res
 }
 
-func runOne(ctx context.Context, w *world, t target, sc scenario, sz sizes, pending map[string]string) (map[string]float64, error) {
+func runOne(ctx context.Context, w *world, t target, sc scenario, sz sizes, pending map[string]string, res *results) (map[string]float64, error) {
 	in, err := w.launch(ctx, t)
 	if err != nil {
 		pending[t.Name] = "did not start: " + err.Error()
 		return nil, err
 	}
 	defer w.finish(in)
+	defer func() {
+		for k, v := range in.facts {
+			res.note(k, t.Name, v)
+		}
+	}()
 	if exited, werr := procExited(in); exited {
 		return nil, fmt.Errorf("%s exited: %v", t.Name, werr)
 	}

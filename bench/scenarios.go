@@ -104,9 +104,12 @@ func connections(ctx context.Context, w *world, in *instance, sz sizes, id, pref
 	if err != nil {
 		return nil, err
 	}
-	h0, u0 := up.Handshakes(), in.usage()
+	h0, k0, u0 := up.Handshakes(), up.KeyExchanges(), in.usage()
 	res := connectionLoad(ctx, in, id, sz.ConnWorkers, sz.ConnDuration, 1_000_000)
-	h1, u1 := up.Handshakes(), in.usage()
+	h1, k1, u1 := up.Handshakes(), up.KeyExchanges(), in.usage()
+	if kx := mostUsedKeyExchange(k0, k1); kx != "" {
+		in.facts["key exchange to the Go upstream"] = kx
+	}
 	if res.Conns == 0 || res.Errors*100 > res.Conns {
 		return nil, fmt.Errorf("%d connections, %d failed: %v", res.Conns, res.Errors, res.LastErr)
 	}

@@ -44,6 +44,7 @@ type goUpstream struct {
 	resumed atomic.Int64
 
 	mu     sync.Mutex
+	curves map[tls.CurveID]int64 // key exchanges seen
 	conns  map[net.Conn]struct{}
 	closed bool
 	wg     sync.WaitGroup
@@ -54,7 +55,7 @@ func startGoUpstream(kind upstreamKind, cfg *tls.Config) (*goUpstream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream listen: %w", err)
 	}
-	u := &goUpstream{kind: kind, tls: cfg, ln: ln, conns: map[net.Conn]struct{}{}}
+	u := &goUpstream{kind: kind, tls: cfg, ln: ln, conns: map[net.Conn]struct{}{}, curves: map[tls.CurveID]int64{}}
 	u.wg.Add(1)
 	go u.acceptLoop()
 	return u, nil
@@ -114,10 +115,14 @@ func (u *goUpstream) serve(raw net.Conn) {
 			return
 		}
 		_ = raw.SetDeadline(time.Time{})
+		st := tc.ConnectionState()
 		u.total.Add(1)
-		if tc.ConnectionState().DidResume {
+		if st.DidResume {
 			u.resumed.Add(1)
 		}
+		u.mu.Lock()
+		u.curves[st.CurveID]++
+		u.mu.Unlock()
 		c = tc
 	}
 	switch u.kind {
@@ -159,6 +164,35 @@ func serveSink(c net.Conn) {
 		return
 	}
 	_, _ = c.Write([]byte{1})
+}
+
+// KeyExchanges returns how often each key exchange group was negotiated;
+// clients that offer post-quantum hybrids pay more per handshake, which
+// the report should say.
+func (u *goUpstream) KeyExchanges() map[tls.CurveID]int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := make(map[tls.CurveID]int64, len(u.curves))
+	for k, v := range u.curves {
+		out[k] = v
+	}
+	return out
+}
+
+// mostUsedKeyExchange names the group negotiated most often between two
+// readings of KeyExchanges.
+func mostUsedKeyExchange(before, after map[tls.CurveID]int64) string {
+	var best tls.CurveID
+	var bestN int64
+	for k, v := range after {
+		if n := v - before[k]; n > bestN || (n == bestN && n > 0 && k < best) {
+			best, bestN = k, n
+		}
+	}
+	if bestN == 0 {
+		return ""
+	}
+	return best.String()
 }
 
 // Close stops accepting and closes every open connection.
