@@ -194,3 +194,32 @@ func readFile(t testing.TB, path string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// freePortRange returns the first of n consecutive loopback ports that were
+// free a moment ago.
+func freePortRange(t testing.TB, n int) int {
+	t.Helper()
+	for range 100 {
+		first := freePort(t)
+		var held []net.Listener
+		ok := true
+		for i := range n {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+itoa(first+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, ln)
+		}
+		for _, ln := range held {
+			ln.Close()
+		}
+		if ok {
+			return first
+		}
+	}
+	t.Fatalf("no %d consecutive free ports", n)
+	return 0
+}

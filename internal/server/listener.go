@@ -106,8 +106,10 @@ func bind(b bindAddr) (net.Listener, error) {
 		},
 	}
 	network := b.network
-	if network == "tcp" && !isWildcard(b.address) {
-		// A specific IPv6 address must not be treated as dual-stack.
+	if network == "tcp" {
+		// Name the family: Go would bind 0.0.0.0 as a dual-stack [::]
+		// socket, and "[::]" must honour ipv6only.
+		network = "tcp4"
 		if host, _, _ := net.SplitHostPort(b.address); strings.Contains(host, ":") {
 			network = "tcp6"
 		}

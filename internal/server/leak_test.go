@@ -1,0 +1,104 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func openFDs(t testing.TB) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+func TestNoGoroutineOrFDLeakAfterManySessions(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Fatalf("needs /proc: %v", err)
+	}
+	dir := t.TempDir()
+	up := serveUpstream(t, echo)
+	refused := func() string {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		defer ln.Close()
+		return ln.Addr().String()
+	}()
+	port, port2 := freePort(t), freePort(t)
+	cfg := mustConfig(t, dir, fmt.Sprintf(`
+events { worker_connections 256; }
+stream {
+    %s
+    upstream mixed { server %s; server %s; }
+    server { listen 127.0.0.1:%d; proxy_pass %s; access_log {{dir}}/access.log proxy; }
+    server { listen 127.0.0.1:%d; proxy_pass mixed; }
+}`, proxyFormat, refused, up, port, up, port2))
+	// Baseline after the upstream listener exists, before the server.
+	runtime.GC()
+	before := openFDs(t)
+	ignoreExisting := goleak.IgnoreCurrent()
+
+	ts := startServer(t, cfg)
+	const sessions, workers = 10000, 32
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < sessions; i += workers {
+				addr := fmt.Sprintf("127.0.0.1:%d", port)
+				if i%4 == 3 {
+					addr = fmt.Sprintf("127.0.0.1:%d", port2)
+				}
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					errs <- err
+					return
+				}
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				err = echoOnce(c, "leak check")
+				c.Close()
+				if err != nil {
+					errs <- fmt.Errorf("session %d: %w", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	waitFor(t, "all sessions to finish", func() bool { return ts.Stats().Active == 0 })
+	if st := ts.Stats(); st.Statuses[200] != sessions {
+		t.Fatalf("statuses %v, want %d sessions with 200", st.Statuses, sessions)
+	}
+	ts.Close()
+	<-ts.done
+	ts.done <- nil
+
+	// splice(2) pipes sit in a sync.Pool and are closed by cleanups after
+	// garbage collection, so give the collector a few rounds.
+	var after int
+	for range 50 {
+		runtime.GC()
+		if after = openFDs(t); after <= before {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if after > before {
+		t.Errorf("open fds: %d before, %d after 10000 sessions", before, after)
+	}
+	if err := goleak.Find(ignoreExisting); err != nil {
+		t.Errorf("goroutines left: %v", err)
+	}
+}
