@@ -125,5 +125,3 @@ stream {
 		t.Errorf("peer failures %+v", st.Peers)
 	}
 }
-
-
