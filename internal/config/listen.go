@@ -81,7 +81,7 @@ func listenParam(ls *Listen, d *ngxconf.Directive, p string) error {
 	case name == "ipv6only" && hasVal:
 		on, ok := parseFlag(val)
 		if !ok || val != strings.ToLower(val) {
-			return errorf(d, "invalid ipv6only flags %q", val)
+			return errorf(d, "the invalid %q parameter", p)
 		}
 		ls.IPv6Only, ls.Bind = on, true
 	case name == "so_keepalive" && hasVal:

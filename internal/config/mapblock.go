@@ -21,7 +21,7 @@ func setMap(s *scope, d *ngxconf.Directive) error {
 	hasDefault := false
 	for _, e := range d.Block {
 		if e.HasBlock {
-			return errorAt(e.EndPos, "unexpected \"}\"")
+			return errorf(e, "unexpected \"{\"")
 		}
 		n := len(e.Args)
 		switch {

@@ -110,7 +110,7 @@ func setLimitConnZone(s *scope, d *ngxconf.Directive) error {
 	}
 	zones := s.l.cfg.Stream.LimitConnZones
 	if z, dup := zones[name]; dup {
-		return errorf(d, "%q is already bound to key %q", zone, z.Key)
+		return errorf(d, "limit_conn_zone %q is already bound to key %q", name, z.Key)
 	}
 	zones[name] = &LimitConnZone{Name: name, Key: key, Size: size}
 	return nil
