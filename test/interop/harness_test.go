@@ -1,0 +1,272 @@
+package interop
+
+import (
+	"bytes"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/errlog"
+	"github.com/straitproxy/strait/internal/server"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// waitLimit bounds every wait for a peer, a log line or a reply.
+const waitLimit = 10 * time.Second
+
+// logFormat gives one access-log record per session with the facts the
+// tests check, separated by '|' because $upstream_addr may hold ", ".
+const logFormat = `log_format interop '$upstream_addr|$upstream_ssl_protocol|$upstream_ssl_cipher|` +
+	`$upstream_ssl_session_reused|$upstream_ssl_verify|$upstream_ssl_server_name|$status';`
+
+// record is one parsed access-log line.
+type record struct {
+	UpstreamAddr, Protocol, Cipher, Reused, Verify, ServerName, Status string
+}
+
+func parseRecord(t testing.TB, line string) record {
+	t.Helper()
+	f := strings.Split(line, "|")
+	if len(f) != 7 {
+		t.Fatalf("access log line %q has %d fields, want 7", line, len(f))
+	}
+	return record{f[0], f[1], f[2], f[3], f[4], f[5], f[6]}
+}
+
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// strait is an in-process strait with its access log and error log.
+type strait struct {
+	srv        *server.Server
+	accessPath string
+	errors     *lockedBuffer
+}
+
+// startStrait writes stream body (a list of upstream and server blocks,
+// "{{dir}}" standing for dir) inside a stream block that logs every
+// session with logFormat, loads it the way `strait -c` does and serves it
+// until the test ends.
+func startStrait(t testing.TB, dir, body string) *strait {
+	t.Helper()
+	access := filepath.Join(dir, "access.log")
+	text := "stream {\n    " + logFormat + "\n    access_log " + access + " interop;\n" +
+		strings.ReplaceAll(body, "{{dir}}", dir) + "\n}\n"
+	conf := filepath.Join(dir, "strait.conf")
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(config.LoadOptions{File: conf, Prefix: dir})
+	if err != nil {
+		t.Fatalf("load configuration: %v\n%s", err, text)
+	}
+	buf := &lockedBuffer{}
+	logger := slog.New(errlog.NewHandler(buf, errlog.LevelInfo, errlog.Options{PID: os.Getpid()}))
+	srv, err := server.New(cfg, server.Options{Logger: logger, PID: os.Getpid()})
+	if err != nil {
+		t.Fatalf("start strait: %v", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	t.Cleanup(func() {
+		srv.Close()
+		<-served
+		if t.Failed() {
+			t.Logf("strait error log:\n%s", buf.String())
+		}
+	})
+	return &strait{srv: srv, accessPath: access, errors: buf}
+}
+
+// addr is the address of the only (or first) listener.
+func (s *strait) addr(t testing.TB) string {
+	t.Helper()
+	addrs := s.srv.Addrs()
+	if len(addrs) == 0 {
+		t.Fatal("strait has no listener")
+	}
+	return addrs[0].String()
+}
+
+// records waits until the access log holds at least n records and returns
+// them all.
+func (s *strait) records(t testing.TB, n int) []record {
+	t.Helper()
+	var lines []string
+	for deadline := time.Now().Add(waitLimit); ; time.Sleep(10 * time.Millisecond) {
+		b, err := os.ReadFile(s.accessPath)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		lines = nonEmptyLines(string(b))
+		if len(lines) >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("access log has %d records, want %d:\n%s", len(lines), n, b)
+		}
+	}
+	out := make([]record, len(lines))
+	for i, l := range lines {
+		out[i] = parseRecord(t, l)
+	}
+	return out
+}
+
+func nonEmptyLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// freePort returns a loopback port that was free a moment ago, for
+// configurations with several listeners and for external peers that
+// cannot report the port they bound.
+func freePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+// needTool returns the path of an external program. Without it the test
+// is skipped, except under CI, where a missing tool is a failure.
+func needTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/bin", "/usr/local/sbin"} {
+		if c := filepath.Join(dir, name); isExecutable(c) {
+			return c
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not installed (required when CI=true)", name)
+	}
+	t.Skipf("%s is not installed; set CI=true to make this a failure", name)
+	return ""
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
+}
+
+// startProcess runs an external peer until the test ends and waits until
+// it accepts TCP connections on addr. Its output is shown if the test
+// fails.
+func startProcess(t testing.TB, addr string, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(name), out.String())
+		}
+	})
+	for deadline := time.Now().Add(waitLimit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		select {
+		case <-exited:
+			t.Fatalf("%s exited early:\n%s", filepath.Base(name), out.String())
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+	}
+	t.Fatalf("%s did not listen on %s within %v:\n%s", filepath.Base(name), addr, waitLimit, out.String())
+}
+
+// exchange connects to addr, sends msg at once and returns everything
+// read until the proxy closes or waitLimit passes.
+func exchange(t testing.TB, addr, msg string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(waitLimit))
+	if _, err := c.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	b.ReadFrom(c)
+	return b.String()
+}
+
+// readLine connects to addr, sends line and returns the first line of the
+// reply (without its newline).
+func readLine(t testing.TB, addr, line string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(waitLimit))
+	if _, err := c.Write([]byte(line + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	buf := make([]byte, 1)
+	for len(got) < 4096 {
+		if _, err := c.Read(buf); err != nil {
+			t.Fatalf("reading reply to %q: %v (so far %q)", line, err, got)
+		}
+		if buf[0] == '\n' {
+			break
+		}
+		got = append(got, buf[0])
+	}
+	return string(got)
+}
