@@ -93,17 +93,24 @@ func renderChart(t table, title string) ([]byte, error) {
 		for j, p := range t.Peers {
 			by := y + 4 + j*(l.barH+4)
 			v := r.Ratios[p]
-			if math.IsNaN(v) {
-				small.draw(img, l.plotX0+4, by+3, "N/A", rgb(colText))
-			} else {
+			labelX := l.plotX0 + 4
+			if !math.IsNaN(v) {
 				end := l.x(math.Min(v, l.maxRatio))
 				fillRect(img, l.plotX0, by, end-l.plotX0, l.barH, peerColor(p))
-				small.draw(img, end+4, by+3, fmt.Sprintf("%.2f", v), rgb(colText))
+				labelX = end + 4
 			}
 			if r.Metric.Target != nil && slices.Contains(r.Metric.Target.Peers, p) {
 				tx := l.x(math.Min(r.Metric.Target.Ratio, l.maxRatio))
 				fillRect(img, tx-1, by-2, 3, l.barH+4, rgb(colTarget))
+				if tx+1 >= labelX-4 && tx-1 <= labelX+small.width("0.00") {
+					labelX = tx + 5 // keep the number clear of the tick
+				}
 			}
+			label := "N/A"
+			if !math.IsNaN(v) {
+				label = fmt.Sprintf("%.2f", v)
+			}
+			small.draw(img, labelX, by+3, label, rgb(colText))
 		}
 	}
 	var buf bytes.Buffer

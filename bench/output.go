@@ -32,7 +32,14 @@ func (r report) table() table {
 
 // command is the command line that produced the report.
 func (r report) command() string {
-	return strings.TrimSpace("go run ./bench " + strings.Join(r.Options.Args, " "))
+	parts := []string{"go run ./bench"}
+	for _, a := range r.Options.Args {
+		if a == "" || strings.ContainsAny(a, " '\"$") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
 }
 
 // markdown renders latest.md.
@@ -154,7 +161,11 @@ func (r report) write(dir string, stdout io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("results dir: %w", err)
 	}
-	png, err := renderChart(t, "STRAIT / PEER RATIOS")
+	title := "STRAIT / PEER RATIOS"
+	if r.Options.Quick {
+		title += " - QUICK RUN, INDICATIVE ONLY"
+	}
+	png, err := renderChart(t, title)
 	if err != nil {
 		return err
 	}

@@ -236,3 +236,10 @@ func TestSpliceResults(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandQuotesArguments(t *testing.T) {
+	r := report{Options: options{Args: []string{"-doc", "", "-only", "bulk", "-strait", "/a b/strait"}}}
+	if got, want := r.command(), `go run ./bench -doc '' -only bulk -strait '/a b/strait'`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}

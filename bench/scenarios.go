@@ -20,7 +20,7 @@ type sizes struct {
 }
 
 func fullSizes() sizes {
-	return sizes{RedisRequests: 200_000, ConnWorkers: 32, ConnDuration: 10 * time.Second,
+	return sizes{RedisRequests: 100_000, ConnWorkers: 32, ConnDuration: 10 * time.Second,
 		BulkBytes: 1 << 30, LatencyCount: 20_000, IdleSessions: 10_000, Timeout: 3 * time.Minute}
 }
 
