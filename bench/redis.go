@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -149,6 +150,7 @@ func redisBenchmarkArgs(addr string, n int, tlsFiles *pkiFiles) []string {
 // per-test results.
 func runRedisBenchmark(ctx context.Context, args []string) ([]benchResult, error) {
 	cmd := exec.CommandContext(ctx, "redis-benchmark", args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // gone with the harness
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
