@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench measures strait side by side with nginx and HAProxy, and
 // against the direct connection to the upstream as the physical limit.
 //
