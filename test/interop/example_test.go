@@ -118,6 +118,13 @@ func buildStrait(t *testing.T) string {
 	return straitBinary.path
 }
 
+// removeStraitBinary deletes what buildStrait built, at the end of the run.
+func removeStraitBinary() {
+	if straitBinary.path != "" {
+		os.RemoveAll(filepath.Dir(straitBinary.path))
+	}
+}
+
 // TestSeedExampleConfigTest: the example passes `strait -t`, its host
 // names resolved through the resolver directive.
 func TestSeedExampleConfigTest(t *testing.T) {

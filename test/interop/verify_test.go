@@ -196,6 +196,9 @@ func runVerifyCase(t *testing.T, id *clientIdentity, vc verifyCase) {
 	if reply != "" || rec.Status != "502" {
 		t.Errorf("reply %q, record %+v; want nothing and status 502", reply, rec)
 	}
+	if want := verifyVariable(vc.wantErr); rec.Verify != want {
+		t.Errorf("$upstream_ssl_verify = %q, want %q", rec.Verify, want)
+	}
 	if len(app) != 0 || bytes.Contains(raw, []byte("SECRET")) {
 		t.Errorf("rejected upstream received client data: app %q", app)
 	}
@@ -206,6 +209,16 @@ func runVerifyCase(t *testing.T, id *clientIdentity, vc verifyCase) {
 	if !strings.Contains(st.errors.String(), wantLine) {
 		t.Errorf("error log lacks %q:\n%s", wantLine, st.errors)
 	}
+}
+
+// verifyVariable is what $upstream_ssl_verify says for a rejection logged
+// as errText: the reason of a verify error, "hostname mismatch" for a name.
+func verifyVariable(errText string) string {
+	if _, reason, ok := strings.Cut(errText, "verify error: ("); ok {
+		_, reason, _ = strings.Cut(strings.TrimSuffix(reason, ")"), ":")
+		return reason
+	}
+	return "hostname mismatch"
 }
 
 // exchangeEcho sends msg at once and reads the echo; it returns "" when
