@@ -1,0 +1,111 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func benchServer(b *testing.B, extra string) (string, *testServer) {
+	b.Helper()
+	dir := b.TempDir()
+	up := serveUpstream(b, echo)
+	port := freePort(b)
+	ts := startServer(b, mustConfig(b, dir, fmt.Sprintf(`
+error_log stderr error;
+events { worker_connections 100000; }
+stream { server { listen 127.0.0.1:%d; proxy_pass %s; %s } }`, port, up, extra)))
+	return fmt.Sprintf("127.0.0.1:%d", port), ts
+}
+
+// BenchmarkSessionRoundTrip is one short proxied session: connect, one
+// 64-byte echo, close.
+func BenchmarkSessionRoundTrip(b *testing.B) {
+	addr, _ := benchServer(b, "")
+	msg := string(make([]byte, 64))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := echoOnce(c, msg); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}
+
+// BenchmarkThroughput streams through one plain session (spliced) and
+// reports bytes per second.
+func BenchmarkThroughput(b *testing.B) {
+	addr, _ := benchServer(b, "")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 256<<10)
+	done := make(chan error, 1)
+	b.SetBytes(int64(len(buf)))
+	b.ResetTimer()
+	go func() {
+		_, err := io.CopyN(io.Discard, c, int64(b.N)*int64(len(buf)))
+		done <- err
+	}()
+	for range b.N {
+		if _, err := c.Write(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkIdleSessionMemory holds idle sessions open and reports the heap
+// and stack they cost, and goroutines per session.
+func BenchmarkIdleSessionMemory(b *testing.B) {
+	const n = 1000
+	addr, ts := benchServer(b, "")
+	for b.Loop() {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		goroutines := runtime.NumGoroutine()
+		conns := make([]net.Conn, 0, n)
+		for range n {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// One echo so both directions have run and gone idle.
+			if err := echoOnce(c, "x"); err != nil {
+				b.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		for ts.Stats().Active != n {
+			time.Sleep(time.Millisecond)
+		}
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		perSession := float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse) / n
+		// The echo upstream's own goroutine and connection are counted
+		// too; subtract one goroutine for it.
+		perGoroutines := float64(runtime.NumGoroutine()-goroutines)/n - 1
+		b.ReportMetric(perSession, "bytes/idle-session")
+		b.ReportMetric(perGoroutines, "goroutines/idle-session")
+		for _, c := range conns {
+			c.Close()
+		}
+		for ts.Stats().Active != 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+}

@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHalfClosedClientStillGetsTheReply(t *testing.T) {
+	up := upstream(t, func(c net.Conn) {
+		req, _ := io.ReadAll(c) // the request ends with the client's EOF
+		io.WriteString(c, "reply to "+string(req))
+	})
+	port := freePort(t)
+	strait(t, fmt.Sprintf(`stream { server { listen %d; proxy_half_close on; proxy_pass %s; } }`, port, up))
+	c := dial(t, addr(port))
+	io.WriteString(c, "request")
+	c.(*net.TCPConn).CloseWrite()
+	if got := readAll(t, c); got != "reply to request" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestWithoutHalfCloseClientEOFEndsTheSession(t *testing.T) {
+	gotEOF := make(chan string, 1)
+	up := upstream(t, func(c net.Conn) {
+		req, _ := io.ReadAll(c)
+		gotEOF <- string(req)
+	})
+	port := freePort(t)
+	dir, _ := strait(t, fmt.Sprintf(`stream {
+    log_format s '$status $bytes_received';
+    server { listen %d; proxy_pass %s; access_log {{dir}}/a.log s; }
+}`, port, up))
+	c := dial(t, addr(port))
+	io.WriteString(c, "bye")
+	c.(*net.TCPConn).CloseWrite()
+	if got := readAll(t, c); got != "" {
+		t.Fatalf("got %q", got)
+	}
+	if req := <-gotEOF; req != "bye" {
+		t.Errorf("upstream read %q", req)
+	}
+	if lines := waitForLines(t, filepath.Join(dir, "a.log"), 1); lines[0] != "200 3" {
+		t.Errorf("access log %q", lines)
+	}
+}
+
+func TestIdleSessionEndsAfterProxyTimeoutWithStatus200(t *testing.T) {
+	up := upstream(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	port := freePort(t)
+	dir, log := strait(t, fmt.Sprintf(`stream {
+    log_format s '$status';
+    server { listen %d; proxy_timeout 200ms; proxy_pass %s; access_log {{dir}}/a.log s; }
+}`, port, up))
+	c := dial(t, addr(port))
+	io.WriteString(c, "hello")
+	if got := readAll(t, c); got != "" {
+		t.Fatalf("got %q", got)
+	}
+	if lines := waitForLines(t, filepath.Join(dir, "a.log"), 1); lines[0] != "200" {
+		t.Errorf("status %q", lines)
+	}
+	if !strings.Contains(log.String(), "connection timed out (110: Connection timed out) while proxying connection") {
+		t.Errorf("error log:\n%s", log)
+	}
+}
+
+func TestDeadUpstreamNeverFailsAClientWhileAnotherLives(t *testing.T) {
+	dead := func() string {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		defer ln.Close()
+		return ln.Addr().String()
+	}()
+	a := upstream(t, func(c net.Conn) { io.WriteString(c, "a") })
+	b := upstream(t, func(c net.Conn) { io.WriteString(c, "b") })
+	port := freePort(t)
+	strait(t, fmt.Sprintf(`stream {
+    upstream pool { server %s; server %s; server %s; }
+    server { listen %d; proxy_pass pool; proxy_connect_timeout 2s; }
+}`, dead, a, b, port))
+	counts := map[string]int{}
+	for range 100 {
+		got := readAll(t, dial(t, addr(port)))
+		if got != "a" && got != "b" {
+			t.Fatalf("session answered %q", got)
+		}
+		counts[got]++
+	}
+	if counts["a"] != 50 || counts["b"] != 50 {
+		t.Errorf("live peers shared sessions %v, want 50/50", counts)
+	}
+}
+
+func TestUnixSocketUpstream(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "up.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.WriteString(c, "from unix")
+	}()
+	port := freePort(t)
+	strait(t, fmt.Sprintf(`stream { server { listen %d; proxy_pass unix:%s; } }`, port, sock))
+	if got := readAll(t, dial(t, addr(port))); got != "from unix" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// nginxStreamModule is where Debian's nginx keeps the stream module.
+const nginxStreamModule = "/usr/lib/nginx/modules/ngx_stream_module.so"
+
+// TestBalancingMatchesNginx runs one configuration through nginx and
+// through strait and compares which upstream served each session.
+func TestBalancingMatchesNginx(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err == nil {
+		_, err = os.Stat(nginxStreamModule)
+	}
+	if err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skip("nginx not installed")
+		}
+		t.Fatal("nginx not installed")
+	}
+	names := []string{"a", "b", "c"}
+	var ups []string
+	for _, n := range names {
+		ups = append(ups, upstream(t, func(c net.Conn) { io.WriteString(c, n) }))
+	}
+	conf := func(port int) string {
+		return fmt.Sprintf(`stream {
+    upstream w511 { server %s weight=5; server %s; server %s; }
+    server { listen 127.0.0.1:%d; proxy_pass w511; }
+}`, ups[0], ups[1], ups[2], port)
+	}
+	sequence := func(port int) string {
+		var s strings.Builder
+		for range 14 {
+			s.WriteString(readAll(t, dial(t, addr(port))))
+		}
+		return s.String()
+	}
+
+	// Each side serves one probe session first: nginx's is the readiness
+	// check below.
+	sp := freePort(t)
+	strait(t, conf(sp))
+	readAll(t, dial(t, addr(sp)))
+	got := sequence(sp)
+
+	dir := t.TempDir()
+	np := freePort(t)
+	text := "load_module " + nginxStreamModule + ";\ndaemon off; master_process off; worker_processes 1; pid " + dir + "/nginx.pid; error_log " + dir + "/error.log;\n" +
+		"events { worker_connections 64; }\n" + conf(np)
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nginx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	for deadline := time.Now().Add(waitLimit); ; time.Sleep(10 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr(np)); err == nil {
+			c.SetDeadline(time.Now().Add(waitLimit))
+			io.ReadAll(c)
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nginx did not start listening")
+		}
+	}
+	want := sequence(np)
+	if got != want {
+		t.Errorf("strait %q, nginx %q", got, want)
+	}
+}
