@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -198,11 +199,12 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // freePortRange returns the first of n consecutive loopback ports that were
-// free a moment ago.
+// free a moment ago. It looks below the usual ephemeral range, where
+// TIME_WAIT sockets of earlier client connections do not block binding.
 func freePortRange(t testing.TB, n int) int {
 	t.Helper()
-	for range 100 {
-		first := freePort(t)
+	for range 200 {
+		first := 10000 + rand.IntN(20000)
 		var held []net.Listener
 		ok := true
 		for i := range n {

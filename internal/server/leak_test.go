@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"runtime"
@@ -26,7 +27,15 @@ func TestNoGoroutineOrFDLeakAfterManySessions(t *testing.T) {
 		t.Fatalf("needs /proc: %v", err)
 	}
 	dir := t.TempDir()
-	up := serveUpstream(t, echo)
+	// The upstream answers and closes first, and so does the proxy
+	// towards the client: TIME_WAIT then sits on listening ports, not on
+	// thousands of ephemeral ports that later tests may want to bind.
+	up := serveUpstream(t, func(c net.Conn) {
+		buf := make([]byte, len("leak check"))
+		if _, err := io.ReadFull(c, buf); err == nil {
+			c.Write(buf)
+		}
+	})
 	refused := func() string {
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
 		defer ln.Close()
@@ -64,6 +73,9 @@ stream {
 				}
 				c.SetDeadline(time.Now().Add(10 * time.Second))
 				err = echoOnce(c, "leak check")
+				if err == nil {
+					_, err = io.ReadAll(c) // wait for the proxy to close
+				}
 				c.Close()
 				if err != nil {
 					errs <- fmt.Errorf("session %d: %w", i, err)
