@@ -2,9 +2,9 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -76,11 +76,9 @@ func (s *snapshot) lookup(key string, local net.Addr) *binding {
 	}
 	if len(r.exact) > 0 {
 		if t, ok := local.(*net.TCPAddr); ok {
-			if b, ok := r.exact[t.AddrPort().String()]; ok {
-				return b
-			}
 			ap := t.AddrPort()
-			if b, ok := r.exact[net.JoinHostPort(ap.Addr().Unmap().String(), fmt.Sprint(ap.Port()))]; ok {
+			key := netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
+			if b, ok := r.exact[key]; ok {
 				return b
 			}
 		}
