@@ -69,9 +69,18 @@ func daemonize(env Env) int {
 }
 
 // notifyReady tells a waiting parent that the daemon child is serving.
-func notifyReady() {
+// From then on the daemon's messages go to its error log; unless that log
+// is stderr, stderr is pointed at /dev/null (as nginx redirects it to the
+// error log) so that nothing keeps the caller's terminal or pipe open.
+func notifyReady(logsToStderr bool) {
 	if !isDaemonChild() {
 		return
+	}
+	if !logsToStderr {
+		if devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+			redirectStderr(devnull)
+			devnull.Close()
+		}
 	}
 	f := os.NewFile(3, "ready")
 	if f == nil {

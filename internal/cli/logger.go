@@ -19,8 +19,9 @@ const (
 // logs is the main-context error log: every error_log target with its
 // level, reopenable on USR1.
 type logs struct {
-	logger *slog.Logger
-	files  []*errlog.File
+	logger   *slog.Logger
+	files    []*errlog.File
+	toStderr bool // some target is stderr
 }
 
 // openLogs opens the main error_log targets. Without one, the -e target is
@@ -46,7 +47,9 @@ func openLogs(cfg *config.Config, eflag string, stderr io.Writer) (*logs, error)
 			return nil, err
 		}
 		var w io.Writer = stderr
-		if t.Path != "stderr" {
+		if t.Path == "stderr" {
+			l.toStderr = true
+		} else {
 			f, err := errlog.OpenFile(t.Path)
 			if err != nil {
 				l.close()

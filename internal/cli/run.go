@@ -53,7 +53,7 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	defer signal.Stop(sigs)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
-	notifyReady()
+	notifyReady(logs.toStderr)
 	log.Log(context.Background(), levelNotice, fmt.Sprintf("strait/%s started", Version))
 
 	current := cfg

@@ -183,7 +183,7 @@ func (l *loader) apply(s *scope, d *ngxconf.Directive) error {
 // unknown reports an unknown directive, with a hint for near misses.
 func (l *loader) unknown(d *ngxconf.Directive) error {
 	if near := l.idx.nearest(d.Name); near != "" {
-		return errorf(d, "unknown directive %q (did you mean %q?)", d.Name, near)
+		return &ngxconf.Error{Pos: stmtPos(d), Msg: fmt.Sprintf("unknown directive %q", d.Name), Hint: fmt.Sprintf("did you mean %q?", near)}
 	}
 	return errorf(d, "unknown directive %q", d.Name)
 }

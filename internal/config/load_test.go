@@ -40,7 +40,7 @@ func TestLoadErrors(t *testing.T) {
 	const at = " in /etc/strait/strait.conf:"
 	cases := []struct{ name, conf, want string }{
 		{"listen in stream", "stream { listen 1; }", `"listen" directive is not allowed here` + at + "1"},
-		{"near miss", "stream { server { listne 1; } }", `unknown directive "listne" (did you mean "listen"?)` + at + "1"},
+		{"near miss", "stream { server { listne 1; } }", `unknown directive "listne"` + at + `1 (did you mean "listen"?)`},
 		{"quoted name", `stream { "proxy_timeout" 1s; }`, ""},
 		{"invalid port", stream("listen 127.0.0.1:99999;"), `invalid port in "127.0.0.1:99999" of the "listen" directive` + at + "5"},
 		{"listen host", stream("listen nosuch.invalid:80;"), `host not found in "nosuch.invalid:80" of the "listen" directive` + at + "5"},

@@ -28,7 +28,7 @@ type Options struct {
 
 // files are the paths the demo writes, named as in nginx's article.
 type files struct {
-	dir, conf, accessLog, errorLog             string
+	dir, conf, accessLog, errorLog            string
 	clientCert, clientKey, trustedCA, pidFile string
 }
 

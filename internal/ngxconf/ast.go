@@ -57,10 +57,18 @@ type Source struct {
 	Text []byte
 }
 
-// Error is a syntax error with the position nginx would report.
+// Error is a configuration error with the position nginx would report,
+// and an optional hint that strait adds after it.
 type Error struct {
-	Pos Pos
-	Msg string
+	Pos  Pos
+	Msg  string
+	Hint string // e.g. `did you mean "proxy_ssl"?`; nginx has none
 }
 
-func (e *Error) Error() string { return e.Msg + " in " + e.Pos.String() }
+func (e *Error) Error() string {
+	s := e.Msg + " in " + e.Pos.String()
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
+	}
+	return s
+}
