@@ -18,6 +18,16 @@ type pipeResult struct {
 	firstByte                                      time.Duration // 0 when the upstream sent nothing
 	upstreamFirst                                  bool          // the upstream side ended the session
 	timedOut                                       bool          // proxy_timeout expired
+	failures                                       []flowFailure // I/O errors that ended a flow
+}
+
+// flowFailure is an I/O error that ended one direction of a session, for
+// the error log: which side's socket failed and whether reading or writing.
+type flowFailure struct {
+	err      error
+	upstream bool // the upstream's socket failed (else the client's)
+	write    bool
+	tls      bool
 }
 
 // flow is one direction of a session: client->upstream or back.
@@ -33,6 +43,7 @@ type flow struct {
 	read, written int64
 	firstByte     time.Time
 	err           error // nil when src ended with a clean EOF
+	writeErr      bool  // err came from writing to dst
 }
 
 // pipeState is shared by the two flows of a session.
@@ -130,6 +141,15 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 	if !downFlow.firstByte.IsZero() {
 		res.firstByte = max(downFlow.firstByte.Sub(up.start), time.Nanosecond)
 	}
+	_, upTLS := up.conn.(*tls.Conn)
+	for _, f := range []*flow{upFlow, downFlow} {
+		if f.err == nil || errors.Is(f.err, net.ErrClosed) || errors.Is(f.err, context.Canceled) ||
+			p.ending.Load() && isTimeout(f.err) || p.timedOut.Load() {
+			continue // our own stop, not a failure
+		}
+		upSide := f.fromUp != f.writeErr // reading from, or writing to, the upstream
+		res.failures = append(res.failures, flowFailure{err: f.err, upstream: upSide, write: f.writeErr, tls: upSide && upTLS})
+	}
 	return res
 }
 
@@ -225,7 +245,7 @@ func (p *pipeState) copyChunks(f *flow, buf []byte) (more bool) {
 			f.written += int64(nw)
 			p.touch()
 			if ew != nil {
-				f.err = ew
+				f.err, f.writeErr = ew, true
 				return false
 			}
 		}

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"strconv"
 	"syscall"
@@ -38,4 +39,34 @@ func isTimeout(err error) bool {
 // timedOutText is nginx's "upstream timed out (110: Connection timed out)".
 func timedOutText(what string) string {
 	return what + " timed out " + errnoText(syscall.ETIMEDOUT)
+}
+
+// logFlowFailure logs an I/O error that ended a session the way nginx
+// does: "recv() failed (104: Connection reset by peer) while proxying and
+// reading from upstream". Upstream failures are errors; a client's are
+// logged at info, as nginx treats client connection errors.
+func (h *Handler) logFlowFailure(s *Session, upstream string, f flowFailure) {
+	call, dir, side := "recv()", "reading from", "client"
+	if f.write {
+		call, dir = "send()", "sending to"
+	}
+	if f.upstream {
+		side = "upstream"
+	}
+	if f.tls {
+		call = "SSL_read()"
+		if f.write {
+			call = "SSL_write()"
+		}
+	}
+	reason := Errno(f.err)
+	if reason == "" {
+		reason = "(" + f.err.Error() + ")"
+	}
+	level := slog.LevelInfo
+	if f.upstream {
+		level = slog.LevelError
+	}
+	s.Log.Log(context.Background(), level, call+" failed "+reason, "action", "proxying and "+dir+" "+side,
+		"client", s.ClientText, "server", s.ServerText, "upstream", upstream)
 }

@@ -117,6 +117,9 @@ func (h *Handler) Serve(ctx context.Context, s *Session) {
 		s.Log.Info(timedOutText("connection"), "action", actionProxying,
 			"client", s.ClientText, "server", s.ServerText, "upstream", up.peer.Addr)
 	}
+	for _, f := range res.failures {
+		h.logFlowFailure(s, up.peer.Addr, f)
+	}
 	s.Log.Info(who+" disconnected",
 		"bytes_client", formatRS(res.fromClient, res.toClient),
 		"bytes_upstream", formatRS(res.fromUpstream, res.toUpstream))

@@ -1,0 +1,44 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestUpstreamRefusingClientCertificateAfterHandshakeIsLogged covers TLS
+// 1.3, where an upstream rejects a missing client certificate only after
+// the client's side of the handshake has finished: the alert arrives on
+// the first read, and must be logged as an error in nginx's words rather
+// than pass as an ordinary disconnect.
+func TestUpstreamRefusingClientCertificateAfterHandshakeIsLogged(t *testing.T) {
+	cert := selfSigned(t)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Leaf)
+	up := serveUpstream(t, func(c net.Conn) {
+		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool})
+		defer tc.Close()
+		io.Copy(io.Discard, tc)
+	})
+	h := &Handler{Group: newGroup(t, spec(up, 1)), Proxy: testProxyConfig(), NoDelay: true, Buffers: NewBufferPool(16 << 10),
+		Handshake: goHandshake(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS13})}
+	tp := startProxy(t, h)
+	c, err := net.Dial("tcp", tp.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "hello")
+	io.ReadAll(c)
+	tp.record(t)
+	log := tp.log.String()
+	want := "[error]"
+	if !strings.Contains(log, want) || !strings.Contains(log, "SSL_read() failed (remote error: tls: certificate required) while proxying and reading from upstream") {
+		t.Errorf("error log lacks the upstream's refusal:\n%s", log)
+	}
+}
