@@ -79,13 +79,16 @@ func TestConfigTestFailure(t *testing.T) {
 
 func TestConfigTestWarnsAboutUnverifiedUpstreams(t *testing.T) {
 	dir := t.TempDir()
-	main := writeConf(t, dir, "strait.conf", "stream {\n server {\n  listen 127.0.0.1:12345;\n  proxy_pass 127.0.0.1:9000;\n  proxy_ssl on;\n }\n}\n")
+	main := writeConf(t, dir, "strait.conf", "stream {\n server {\n  listen 127.0.0.1:12345;\n  proxy_pass 127.0.0.1:9000;\n  proxy_ssl on;\n  proxy_ssl_protocols TLSv1.1 TLSv1.3;\n }\n}\n")
 	code, _, errs := runCLI(t, dir, "-t", "-c", main)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, errs)
 	}
 	if !strings.Contains(errs, "strait: [warn] ") || !strings.Contains(errs, "proxy_ssl_verify") {
 		t.Errorf("no warning about proxy_ssl_verify:\n%s", errs)
+	}
+	if !strings.Contains(errs, "leaves out TLSv1.2") {
+		t.Errorf("no warning about the hole in proxy_ssl_protocols:\n%s", errs)
 	}
 }
 

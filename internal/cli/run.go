@@ -24,6 +24,10 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	if cfg.Main.Daemon && !isDaemonChild() {
 		return daemonize(env)
 	}
+	if err := applyProcess(cfg.Main); err != nil {
+		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
+		return 1
+	}
 	logs, err := openLogs(cfg, f.errorLog, env.Stderr)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
@@ -111,6 +115,9 @@ func reload(srv *server.Server, opts config.LoadOptions, log *slog.Logger) *conf
 	}
 	for _, w := range warnings(next) {
 		log.Warn(w)
+	}
+	if err := applyProcess(next.Main); err != nil {
+		log.Error(err.Error())
 	}
 	log.Log(context.Background(), levelNotice, "configuration reloaded")
 	return next

@@ -54,6 +54,9 @@ func loadChecked(opts config.LoadOptions) (*config.Config, error) {
 		if _, err := tlsconf.NewClient(s.SSL, s.ProxyPass.Host()); err != nil {
 			return nil, err
 		}
+		for _, w := range tlsconf.Warnings(s.SSL) {
+			cfg.Warnings = append(cfg.Warnings, config.Warning{Pos: s.SSL.Pos, Msg: w})
+		}
 	}
 	return cfg, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/straitproxy/strait/internal/ngxconf"
 )
@@ -128,7 +129,7 @@ func newLoader(file string, opts LoadOptions) *loader {
 		Prefix: l.prefix,
 		Main: Main{
 			Daemon:            true,
-			WorkerProcesses:   1,
+			WorkerProcesses:   0, // auto: strait uses every CPU unless told otherwise
 			WorkerConnections: 512,
 			PIDFile:           filepath.Join(l.prefix, "strait.pid"),
 		},
@@ -174,6 +175,11 @@ func (l *loader) apply(s *scope, d *ngxconf.Directive) error {
 		return errorf(d, "%q directive is duplicate", d.Name)
 	}
 	s.lvl.set[key] = stmtPos(d)
+	if e.Status == Ignored {
+		// Accepted so that an nginx configuration runs unchanged, but
+		// never silently: -t and the start-up log say it does nothing.
+		l.warn(stmtPos(d), "%q directive has no effect in strait: %s", d.Name, strings.TrimSuffix(e.Doc, "."))
+	}
 	if e.Set == nil {
 		return nil
 	}

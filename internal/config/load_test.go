@@ -221,7 +221,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *s, want)
 	}
 	m := cfg.Main
-	if !m.Daemon || m.WorkerConnections != 512 || m.WorkerProcesses != 1 || m.PIDFile != "/etc/strait/strait.pid" {
+	if !m.Daemon || m.WorkerConnections != 512 || m.WorkerProcesses != 0 || m.PIDFile != "/etc/strait/strait.pid" {
 		t.Errorf("main defaults: %+v", m)
 	}
 	if len(cfg.Warnings) != 0 {

@@ -15,11 +15,11 @@ const (
 // mainDirectives is the main (top-level) context.
 func mainDirectives() []Directive {
 	return []Directive{
-		{Name: "worker_processes", Contexts: CtxMain, Args: Arg1, Syntax: "number | auto", Default: "1",
-			Status: Ignored, Module: modCore, Doc: "Number of worker processes; strait runs one multi-threaded process (the value is kept in Config.Main).",
+		{Name: "worker_processes", Contexts: CtxMain, Args: Arg1, Syntax: "number | auto", Default: "auto",
+			Module: modCore, Doc: "strait runs one multi-threaded process: the number (auto: all CPUs) of threads running at once (GOMAXPROCS).",
 			Set: setWorkerProcesses},
 		{Name: "worker_rlimit_nofile", Contexts: CtxMain, Args: Arg1, Syntax: "number",
-			Status: Ignored, Module: modCore, Doc: "Open-files limit of workers (the value is kept in Config.Main).",
+			Module: modCore, Doc: "Raises the open-files limit (RLIMIT_NOFILE) of the strait process at start.",
 			Set: mainNum(func(m *Main) *int { return &m.WorkerRlimitNofile })},
 		{Name: "pid", Contexts: CtxMain, Args: Arg1, Syntax: "file | off", Default: "strait.pid",
 			Module: modCore, Doc: "File that stores the process ID, relative to the prefix.",
@@ -31,7 +31,7 @@ func mainDirectives() []Directive {
 			Module: modCore, Doc: "Detach from the terminal and run in the background.",
 			Set: mainFlag(func(m *Main) *bool { return &m.Daemon })},
 		{Name: "user", Contexts: CtxMain, Args: Arg12, Syntax: "user [group]",
-			Status: Ignored, Module: modCore, Doc: "Credentials of nginx's workers (the value is kept in Config.Main).",
+			Status: Ignored, Module: modCore, Doc: "Credentials of nginx's workers; strait is one process and does not switch users, so run it as the intended user (with CAP_NET_BIND_SERVICE for low ports).",
 			Set: setUser},
 		{Name: "events", Contexts: CtxMain, Args: ArgBlock | ArgNone, Syntax: "{ ... }",
 			Module: modEvents, Doc: "Connection processing settings; optional in strait.",
@@ -45,8 +45,8 @@ func mainDirectives() []Directive {
 		{Name: "include", Contexts: CtxAny, Args: Arg1, Syntax: "file | mask",
 			Module: modCore, Doc: "Includes files matching a glob, in sorted order, relative to the main file's directory.",
 			multi: true},
-		{Name: "env", Contexts: CtxMain, Args: Arg1, Syntax: "variable[=value]", Status: Ignored, Module: modCore,
-			Doc: "Environment variable nginx keeps for workers (the value is kept in Config.Main).", multi: true, Set: setEnv},
+		{Name: "env", Contexts: CtxMain, Args: Arg1, Syntax: "variable[=value]", Module: modCore,
+			Doc: "NAME=VALUE sets an environment variable at start; NAME alone keeps it (strait never clears its environment).", multi: true, Set: setEnv},
 		{Name: "worker_shutdown_timeout", Contexts: CtxMain, Args: Arg1, Syntax: "time", Module: modCore,
 			Doc: "How long a graceful stop or reload waits for open sessions before closing them.",
 			Set: func(s *scope, d *ngxconf.Directive) error {
