@@ -24,20 +24,25 @@ type logs struct {
 	toStderr bool // some target is stderr
 }
 
-// openLogs opens the main error_log targets. Without one, the -e target is
-// used (nginx's "default error log"), else stderr at level error.
-func openLogs(cfg *config.Config, eflag string, stderr io.Writer) (*logs, error) {
-	targets := cfg.Main.ErrorLogs
-	if len(targets) == 0 {
-		path := "stderr"
-		if eflag != "" && eflag != "stderr" {
-			path = eflag
-			if !filepath.IsAbs(path) && cfg.Prefix != "" {
-				path = filepath.Join(cfg.Prefix, path)
-			}
-		}
-		targets = []config.ErrorLog{{Path: path, Level: "error"}}
+// defaultErrorLog gives a configuration without a main error_log the -e
+// target (nginx's "default error log"), else stderr at level error.
+func defaultErrorLog(cfg *config.Config, eflag string) {
+	if len(cfg.Main.ErrorLogs) > 0 {
+		return
 	}
+	path := "stderr"
+	if eflag != "" && eflag != "stderr" {
+		path = eflag
+		if !filepath.IsAbs(path) && cfg.Prefix != "" {
+			path = filepath.Join(cfg.Prefix, path)
+		}
+	}
+	cfg.Main.ErrorLogs = []config.ErrorLog{{Path: path, Level: "error"}}
+}
+
+// openLogs opens the main error_log targets.
+func openLogs(cfg *config.Config, stderr io.Writer) (*logs, error) {
+	targets := cfg.Main.ErrorLogs
 	l := &logs{}
 	var handlers []slog.Handler
 	for _, t := range targets {

@@ -28,7 +28,8 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return 1
 	}
-	logs, err := openLogs(cfg, f.errorLog, env.Stderr)
+	defaultErrorLog(cfg, f.errorLog)
+	logs, err := openLogs(cfg, env.Stderr)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return 1
@@ -39,7 +40,10 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 		log.Warn(w)
 	}
 	hostname, _ := os.Hostname()
-	srv, err := server.New(cfg, server.Options{Logger: log, Hostname: hostname, PID: os.Getpid()})
+	// The server opens the error_log targets of every level itself, so
+	// that stream- and server-level error_log work; the logger above is
+	// the main context's, for process events.
+	srv, err := server.New(cfg, server.Options{Hostname: hostname, PID: os.Getpid()})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		log.Log(context.Background(), levelEmerg, err.Error())
@@ -73,7 +77,7 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 			switch sig {
 			case syscall.SIGHUP:
 				log.Log(context.Background(), levelNotice, "signal 1 (SIGHUP) received, reconfiguring")
-				if next := reload(srv, opts, log); next != nil {
+				if next := reload(srv, opts, f.errorLog, log); next != nil {
 					current = next
 				}
 			case syscall.SIGUSR1:
@@ -103,9 +107,10 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 
 // reload re-reads the whole configuration and hands it to the server. Any
 // error keeps the running configuration; it is logged, never fatal.
-func reload(srv *server.Server, opts config.LoadOptions, log *slog.Logger) *config.Config {
+func reload(srv *server.Server, opts config.LoadOptions, eflag string, log *slog.Logger) *config.Config {
 	next, err := loadChecked(opts)
 	if err == nil {
+		defaultErrorLog(next, eflag)
 		err = srv.Reload(next)
 	}
 	if err != nil {
