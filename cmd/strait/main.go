@@ -9,5 +9,6 @@ import (
 )
 
 func main() {
+	startProfiling()
 	os.Exit(cli.Main(os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}))
 }
