@@ -60,7 +60,7 @@ func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, acces
 		h.logAttemptError(s, peer, stage, err)
 		sel.Release(peer, true)
 		if h.OnAttemptFailed != nil {
-			h.OnAttemptFailed(peer, stage)
+			h.OnAttemptFailed(peer, stage, err)
 		}
 		att.SessionTime = h.now().Sub(t0)
 		rec.Attempts = append(rec.Attempts, att)

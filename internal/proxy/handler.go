@@ -40,9 +40,10 @@ type Handler struct {
 	// Dial opens upstream connections; nil uses a net.Dialer configured
 	// from Proxy (bind, keepalive).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	// OnAttemptFailed, when set, is told about every failed attempt (for
-	// per-peer counters).
-	OnAttemptFailed func(peer *upstream.Peer, stage Stage)
+	// OnAttemptFailed, when set, is told about every failed attempt with
+	// the step that failed and its error (for per-peer counters). Attempts
+	// cut by ctx are not failures and are not reported.
+	OnAttemptFailed func(peer *upstream.Peer, stage Stage, err error)
 }
 
 // Session is one accepted client connection handed to Handler.Serve.

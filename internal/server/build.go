@@ -76,6 +76,7 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 		}
 		snap.blocks = append(snap.blocks, b)
 	}
+	snap.groups = orderedGroups(cfg, groups, snap.blocks)
 	if err := snap.buildRoutes(); err != nil {
 		return nil, err
 	}
@@ -103,7 +104,7 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 		NoDelay:         sc.TCPNoDelay,
 		Buffers:         srv.pools.get(sc.Proxy.BufferSize),
 		Now:             srv.opts.Now,
-		OnAttemptFailed: srv.stats.attemptFailed,
+		OnAttemptFailed: srv.stats.attemptFailed(group.Name()),
 	}
 	if sc.SSL.Enabled {
 		if b.handler.Handshake, err = newHandshake(sc); err != nil {

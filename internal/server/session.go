@@ -52,7 +52,7 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 			al.Record(rec)
 		}
 	}
-	s.stats.finished(rec.Status)
+	s.stats.finished(b.handler.Group.Name(), rec)
 }
 
 const actionReadingProxyProtocol = "reading PROXY protocol"

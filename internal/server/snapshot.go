@@ -12,6 +12,7 @@ import (
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/errlog"
 	"github.com/straitproxy/strait/internal/proxy"
+	"github.com/straitproxy/strait/internal/upstream"
 )
 
 // snapshot is the immutable runtime built from one configuration: server
@@ -22,6 +23,7 @@ type snapshot struct {
 	cfg      *config.Config
 	log      *slog.Logger // main error log
 	blocks   []*block
+	groups   []*upstream.Group // every upstream group, for the status endpoint
 	routes   map[string]*route // by bindAddr.key()
 	zones    map[string]*connZone
 	maps     []*compiledMap

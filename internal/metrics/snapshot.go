@@ -1,0 +1,77 @@
+package metrics
+
+import "time"
+
+// Snapshot is the server's state at one instant, as the collector and
+// /status read it. Counters are totals since the process started; they
+// survive reloads.
+type Snapshot struct {
+	Active    int64          // sessions running now
+	Accepted  uint64         // connections accepted
+	Handled   uint64         // connections that became sessions
+	Statuses  map[int]uint64 // finished sessions by $status
+	Bytes     Bytes          // bytes carried by finished sessions
+	Upstreams []Upstream     // groups of the running configuration, in configuration order
+}
+
+// Bytes counts the bytes of finished sessions in each direction, added
+// once when a session ends.
+type Bytes struct {
+	FromClient   uint64 // received from clients
+	ToClient     uint64 // sent to clients
+	FromUpstream uint64 // received from upstream peers
+	ToUpstream   uint64 // sent to upstream peers
+}
+
+// Upstream is one upstream group: an upstream {} block, or the implicit
+// group of a proxy_pass address (named by that address).
+type Upstream struct {
+	Name string
+	// TLS is set when a server block proxies to the group with proxy_ssl
+	// on; the handshake series are then exported even while zero.
+	TLS   bool
+	Peers []Peer // primaries then backups, each in configuration order
+}
+
+// Peer is one address of an upstream group: its configuration, its
+// current balancing state and its counters.
+type Peer struct {
+	Addr   string // the address dialled: "ip:port" or "unix:/path"
+	Name   string // the server as written in the configuration
+	Weight int
+	Backup bool
+	Down   bool
+	// Up is set when the balancer may pick the peer: it is not marked
+	// down and max_fails has not taken it out.
+	Up    bool
+	Conns int // sessions connected or connecting to the peer now
+	Fails int // failures counted towards max_fails in the current fail_timeout
+	// UnavailableUntil is when a peer taken out by max_fails becomes
+	// selectable again; zero when it is not out.
+	UnavailableUntil time.Time
+
+	Attempts   Attempts
+	Handshakes Handshakes
+}
+
+// Attempts counts a peer's connection attempts by outcome. An attempt is
+// one try to reach the peer: the connect and, with proxy_ssl, the TLS
+// handshake. Attempts cut by a shutdown count nowhere.
+type Attempts struct {
+	OK             uint64 // connected (and handshaken)
+	ConnectError   uint64 // connect refused, unreachable, PROXY header write failed
+	ConnectTimeout uint64 // proxy_connect_timeout passed while connecting
+	HandshakeError uint64 // TLS handshake failed or timed out
+	VerifyError    uint64 // the peer's certificate was refused (chain, name, CRL)
+}
+
+// Failed is the number of failed attempts.
+func (a Attempts) Failed() uint64 {
+	return a.ConnectError + a.ConnectTimeout + a.HandshakeError + a.VerifyError
+}
+
+// Handshakes counts a peer's completed TLS handshakes.
+type Handshakes struct {
+	New     uint64 // full handshakes
+	Resumed uint64 // resumed sessions
+}
