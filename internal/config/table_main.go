@@ -72,6 +72,7 @@ func mainDirectives() []Directive {
 		notYet("google_perftools_profiles", CtxMain, Arg1, "file", "", "ngx_google_perftools_module", "CPU profiling of workers."),
 		notYet("ssl_object_cache_inheritable", CtxMain, ArgFlag, "on | off", "on", modCore, "Keeps SSL objects across reloads."),
 		notYet("quic_bpf", CtxMain, ArgFlag, "on | off", "off", modCore, "QUIC routing with eBPF."),
+		statusListenDirective(),
 		refused("http", CtxMain, ArgBlock|ArgNone, "{ ... }", "ngx_http_core_module", "strait proxies TCP streams only"),
 		refused("mail", CtxMain, ArgBlock|ArgNone, "{ ... }", "ngx_mail_core_module", "strait proxies TCP streams only"),
 	}

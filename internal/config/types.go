@@ -43,6 +43,9 @@ type Main struct {
 	Env                   []string      // env directives as written: "NAME" or "NAME=value"
 	WorkerConnections     int           // events { worker_connections }, default 512
 	WorkerShutdownTimeout time.Duration // 0: wait for sessions indefinitely
+	// StatusListen is the "ip:port" of the metrics and status endpoint
+	// (status_listen, a strait extension); "" when off.
+	StatusListen string
 }
 
 // ErrorLog is one error_log target.
