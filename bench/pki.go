@@ -55,6 +55,8 @@ func (p *pkiFiles) clientTLS(resume bool) *tls.Config {
 		RootCAs:      p.pool,
 		ServerName:   upstreamName,
 		MinVersion:   tls.VersionTLS13,
+		// The groups the proxies are configured with (benchGroups).
+		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256},
 	}
 	if resume {
 		c.ClientSessionCache = tls.NewLRUClientSessionCache(256)
