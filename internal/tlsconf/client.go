@@ -111,7 +111,7 @@ func (c *Client) loadTrust(s config.ProxySSL) error {
 	if err != nil {
 		return err
 	}
-	c.chain = chainVerifier{store: store, depth: s.VerifyDepth}
+	c.chain = chainVerifier{store: store, depth: s.VerifyDepth, sigs: newSignatureCache()}
 	if s.CRL != "" {
 		if c.chain.crls, err = loadCRLs(s.CRL); err != nil {
 			return err

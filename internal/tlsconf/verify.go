@@ -34,6 +34,7 @@ type chainVerifier struct {
 	crls  []*x509.RevocationList // proxy_ssl_crl, nil when unset
 	depth int                    // proxy_ssl_verify_depth
 	check bool                   // CRL checking on (proxy_ssl_crl set)
+	sigs  *signatureCache        // nil: verify every signature every time
 }
 
 // verify returns the OpenSSL verify code (0 for success) and the depth of
@@ -48,7 +49,7 @@ func (v *chainVerifier) verify(peer []*x509.Certificate, now time.Time) (code, d
 	if v.check {
 		v.checkRevocation(r.certs, now, &errs)
 	}
-	checkSignaturesAndTimes(r, now, &errs)
+	checkSignaturesAndTimes(r, now, v.sigs, &errs)
 	return errs.last()
 }
 
@@ -161,7 +162,7 @@ func (v *chainVerifier) findCRL(issuer *x509.Certificate, now time.Time) (*x509.
 // issuer and its validity period against now. The top certificate of an
 // incomplete chain is skipped, and a lone leaf whose issuer is unknown
 // gives "unable to verify the first certificate".
-func checkSignaturesAndTimes(r chainResult, now time.Time, errs *errorList) {
+func checkSignaturesAndTimes(r chainResult, now time.Time, sigs *signatureCache, errs *errorList) {
 	n := len(r.certs) - 1
 	top := r.certs[n]
 	if !selfIssued(top) {
@@ -174,7 +175,7 @@ func checkSignaturesAndTimes(r chainResult, now time.Time, errs *errorList) {
 	}
 	for ; n >= 0; n-- {
 		c := r.certs[n]
-		if n+1 < len(r.certs) && !signedBy(c, r.certs[n+1]) {
+		if n+1 < len(r.certs) && !sigs.signedBy(c, r.certs[n+1]) {
 			errs.add(codeCertSignatureFailure, n)
 		}
 		checkTime(c, n, now, errs)
