@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/metrics"
 	"github.com/straitproxy/strait/internal/server"
 )
 
 // run starts strait in the foreground (daemon off, or as the detached
 // child of daemon on) and serves until a stop signal.
 func run(f *flags, opts config.LoadOptions, env Env) int {
+	start := time.Now()
 	cfg, err := loadChecked(opts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
@@ -56,6 +58,18 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	}
 	defer removePIDFile(cfg.Main.PIDFile)
 
+	status := metrics.NewService(metrics.Options{
+		Version: Version, ConfigFile: opts.File, Start: start, Source: srv.MetricsSnapshot, Logger: log,
+	})
+	endpoint := metrics.NewEndpoint(status, log)
+	if err := endpoint.Listen(cfg.Main.StatusListen); err != nil {
+		srv.Close()
+		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
+		log.Log(context.Background(), levelEmerg, err.Error())
+		return 1
+	}
+	defer endpoint.Close()
+
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
 	defer signal.Stop(sigs)
@@ -77,7 +91,7 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 			switch sig {
 			case syscall.SIGHUP:
 				log.Log(context.Background(), levelNotice, "signal 1 (SIGHUP) received, reconfiguring")
-				if next := reload(srv, opts, f.errorLog, log); next != nil {
+				if next := reload(srv, endpoint, status.Reloads(), opts, f.errorLog, log); next != nil {
 					current = next
 				}
 			case syscall.SIGUSR1:
@@ -106,13 +120,24 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 }
 
 // reload re-reads the whole configuration and hands it to the server. Any
-// error keeps the running configuration; it is logged, never fatal.
-func reload(srv *server.Server, opts config.LoadOptions, eflag string, log *slog.Logger) *config.Config {
+// error keeps the running configuration; it is logged, never fatal. A new
+// status_listen address is bound first, so that failing to bind it fails
+// the reload like a listen socket would, with the old endpoint kept.
+func reload(srv *server.Server, endpoint *metrics.Endpoint, reloads *metrics.ReloadLog, opts config.LoadOptions, eflag string, log *slog.Logger) *config.Config {
 	next, err := loadChecked(opts)
+	var rebind *metrics.Rebind
 	if err == nil {
 		defaultErrorLog(next, eflag)
-		err = srv.Reload(next)
+		rebind, err = endpoint.Prepare(next.Main.StatusListen)
 	}
+	if err == nil {
+		if err = srv.Reload(next); err != nil {
+			rebind.Abort()
+		} else {
+			rebind.Commit()
+		}
+	}
+	reloads.Record(time.Now(), err)
 	if err != nil {
 		log.Log(context.Background(), levelEmerg, err.Error())
 		log.Error("reload failed, still running the previous configuration")
