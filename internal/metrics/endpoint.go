@@ -3,11 +3,12 @@ package metrics
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -56,6 +57,28 @@ func NewEndpoint(h http.Handler, log *slog.Logger) *Endpoint {
 	return &Endpoint{handler: h, log: log}
 }
 
+// BindError is a failure to bind the status_listen address, worded as
+// nginx words a listen failure: "bind() to 127.0.0.1:9145 failed (98:
+// Address already in use) for status_listen".
+type BindError struct {
+	Addr string
+	Err  error
+}
+
+func (e *BindError) Error() string {
+	var errno syscall.Errno
+	if !errors.As(e.Err, &errno) {
+		return "bind() to " + e.Addr + " failed for status_listen: " + e.Err.Error()
+	}
+	text := errno.Error()
+	if text != "" && text[0] >= 'a' && text[0] <= 'z' {
+		text = string(text[0]-'a'+'A') + text[1:] // strerror's capitalisation
+	}
+	return "bind() to " + e.Addr + " failed (" + strconv.Itoa(int(errno)) + ": " + text + ") for status_listen"
+}
+
+func (e *BindError) Unwrap() error { return e.Err }
+
 // Rebind is a pending address change returned by Prepare.
 type Rebind struct {
 	e      *Endpoint
@@ -83,7 +106,7 @@ func (e *Endpoint) Prepare(addr string) (*Rebind, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("status_listen %s: %w", addr, err)
+		return nil, &BindError{Addr: addr, Err: err}
 	}
 	return &Rebind{e: e, change: true, next: &httpListener{addr: addr, ln: ln, done: make(chan struct{})}}, nil
 }
