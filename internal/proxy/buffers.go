@@ -1,6 +1,9 @@
 package proxy
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // BufferPool hands out copy buffers of one size (proxy_buffer_size). A
 // buffer is held only while bytes are in flight, never while a session
@@ -8,6 +11,7 @@ import "sync"
 type BufferPool struct {
 	size int
 	pool sync.Pool
+	held atomic.Int64 // buffers handed out and not yet returned
 }
 
 // NewBufferPool returns a pool of size-byte buffers.
@@ -26,5 +30,12 @@ func NewBufferPool(size int) *BufferPool {
 // Size is the length of the pool's buffers.
 func (bp *BufferPool) Size() int { return bp.size }
 
-func (bp *BufferPool) get() *[]byte  { return bp.pool.Get().(*[]byte) }
-func (bp *BufferPool) put(b *[]byte) { bp.pool.Put(b) }
+func (bp *BufferPool) get() *[]byte {
+	bp.held.Add(1)
+	return bp.pool.Get().(*[]byte)
+}
+
+func (bp *BufferPool) put(b *[]byte) {
+	bp.held.Add(-1)
+	bp.pool.Put(b)
+}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -35,7 +37,13 @@ type flow struct {
 	src, dst net.Conn
 	// srcSocket is set when src is a plain socket, whose readiness can be
 	// awaited without holding a buffer.
-	srcSocket  bool
+	srcSocket bool
+	// rawSrc is set when the flow copies inside its source socket's read
+	// callbacks (rawcopy_linux.go); sock reads that socket's descriptor
+	// there, and tlsSrc is the TLS connection over it, if any.
+	rawSrc     syscall.RawConn
+	sock       *socketReader
+	tlsSrc     *tls.Conn
 	limiter    *rate.Limiter
 	trackFirst bool // record when the first byte arrives
 	fromUp     bool
@@ -87,6 +95,8 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 	}
 	upFlow := &flow{src: s.Client, dst: up.conn, srcSocket: true}
 	downFlow := &flow{src: up.conn, dst: s.Client, srcSocket: up.conn == up.raw, trackFirst: true, fromUp: true}
+	upFlow.setDirect()
+	downFlow.setDirect()
 	if h.Proxy.UploadRate > 0 {
 		upFlow.limiter = rate.NewLimiter(rate.Limit(h.Proxy.UploadRate), p.bufSize)
 	}
@@ -200,6 +210,10 @@ func (p *pipeState) copySpliced(f *flow) {
 // socket source the buffer is taken only once data is ready and given back
 // as soon as the socket is drained, so idle sessions hold none.
 func (p *pipeState) copyBuffered(f *flow) {
+	if f.rawSrc != nil {
+		p.copyDirect(f)
+		return
+	}
 	for {
 		if f.srcSocket {
 			if err := waitReadable(f.src); err != nil {
@@ -207,17 +221,9 @@ func (p *pipeState) copyBuffered(f *flow) {
 				return
 			}
 		}
-		var bp *[]byte
-		if p.buffers != nil {
-			bp = p.buffers.get()
-		} else {
-			b := make([]byte, p.bufSize)
-			bp = &b
-		}
+		bp := p.getBuf()
 		more := p.copyChunks(f, *bp)
-		if p.buffers != nil {
-			p.buffers.put(bp)
-		}
+		p.putBuf(bp)
 		if !more {
 			return
 		}
@@ -229,25 +235,8 @@ func (p *pipeState) copyBuffered(f *flow) {
 func (p *pipeState) copyChunks(f *flow, buf []byte) (more bool) {
 	for {
 		nr, er := f.src.Read(buf)
-		if nr > 0 {
-			p.touch()
-			if f.trackFirst && f.firstByte.IsZero() {
-				f.firstByte = time.Now()
-			}
-			f.read += int64(nr)
-			if f.limiter != nil {
-				if err := f.limiter.WaitN(p.ctx, nr); err != nil {
-					f.err = err
-					return false
-				}
-			}
-			nw, ew := f.dst.Write(buf[:nr])
-			f.written += int64(nw)
-			p.touch()
-			if ew != nil {
-				f.err, f.writeErr = ew, true
-				return false
-			}
+		if nr > 0 && !p.deliver(f, buf[:nr]) {
+			return false
 		}
 		if er != nil {
 			if !errors.Is(er, io.EOF) {
@@ -258,6 +247,79 @@ func (p *pipeState) copyChunks(f *flow, buf []byte) (more bool) {
 		if f.srcSocket && nr < len(buf) {
 			return true
 		}
+	}
+}
+
+// pump copies while f's source has data, inside a read callback of its
+// socket. It returns false when the socket is drained (the caller parks,
+// holding no buffer) and true when the flow has ended.
+func (p *pipeState) pump(f *flow) (done bool) {
+	var bp *[]byte
+	defer func() {
+		if bp != nil {
+			p.putBuf(bp)
+		}
+	}()
+	for {
+		if p.ending.Load() {
+			// The other flow ended: stop as its read deadline would.
+			f.err = os.ErrDeadlineExceeded
+			return true
+		}
+		if bp == nil {
+			bp = p.getBuf()
+		}
+		nr, er := f.readDirect(*bp)
+		if nr > 0 && !p.deliver(f, (*bp)[:nr]) {
+			return true
+		}
+		if er != nil {
+			if errors.Is(er, errWouldBlock) {
+				return false
+			}
+			if !errors.Is(er, io.EOF) {
+				f.err = er
+			}
+			return true
+		}
+	}
+}
+
+// deliver accounts for b, read from f's source, and writes it to the
+// destination; false means the flow ended.
+func (p *pipeState) deliver(f *flow, b []byte) bool {
+	p.touch()
+	if f.trackFirst && f.firstByte.IsZero() {
+		f.firstByte = time.Now()
+	}
+	f.read += int64(len(b))
+	if f.limiter != nil {
+		if err := f.limiter.WaitN(p.ctx, len(b)); err != nil {
+			f.err = err
+			return false
+		}
+	}
+	nw, ew := f.dst.Write(b)
+	f.written += int64(nw)
+	p.touch()
+	if ew != nil {
+		f.err, f.writeErr = ew, true
+		return false
+	}
+	return true
+}
+
+func (p *pipeState) getBuf() *[]byte {
+	if p.buffers != nil {
+		return p.buffers.get()
+	}
+	b := make([]byte, p.bufSize)
+	return &b
+}
+
+func (p *pipeState) putBuf(b *[]byte) {
+	if p.buffers != nil {
+		p.buffers.put(b)
 	}
 }
 

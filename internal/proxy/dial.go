@@ -105,7 +105,7 @@ func (h *Handler) attempt(ctx context.Context, s *Session, peer *upstream.Peer) 
 	}
 	hctx, cancel := h.withConnectTimeout(ctx)
 	defer cancel()
-	tc, ssl, err := h.Handshake(hctx, raw, peer.Addr)
+	tc, ssl, err := h.Handshake(hctx, wrapForTLS(raw), peer.Addr)
 	if err != nil {
 		raw.Close()
 		return nil, nil, ssl, StageHandshake, err

@@ -1,0 +1,145 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// A flow whose source is a socket (plain, or TLS over a socket) copies from
+// inside a syscall.RawConn.Read callback, reading the descriptor directly:
+//
+//   - a plain source is read straight into the copy buffer, without the
+//     readiness probe (MSG_PEEK) the portable copy needs to park without a
+//     buffer;
+//   - the copy buffer is taken when the callback runs and given back before
+//     it parks, so an idle session holds no buffer on either side, TLS
+//     included: crypto/tls keeps partial records in its own input buffer and
+//     treats errWouldBlock (a temporary net.Error) as "try again later".
+//
+// A short read does not prove the socket drained: a FIN queued behind the
+// data arrives with no further poller event, so the flow parks only after
+// a read says EAGAIN, which the runtime poller re-arms for.
+
+// socketReader reads a socket's descriptor inside a RawConn.Read callback.
+type socketReader struct {
+	conn    net.Conn // for error addresses
+	fd      int      // valid inside a callback; -1 outside
+	drained bool     // a read said EAGAIN: park
+}
+
+// errWouldBlock says the socket has nothing more to read now. It is a
+// temporary net.Error, which crypto/tls passes up without failing the
+// connection.
+var errWouldBlock error = wouldBlockError{}
+
+type wouldBlockError struct{}
+
+func (wouldBlockError) Error() string   { return "socket drained" }
+func (wouldBlockError) Timeout() bool   { return false }
+func (wouldBlockError) Temporary() bool { return true }
+
+func (r *socketReader) read(p []byte) (int, error) {
+	if r.drained {
+		return 0, errWouldBlock
+	}
+	for {
+		n, err := unix.Read(r.fd, p)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			r.drained = true
+			return 0, errWouldBlock
+		case err != nil:
+			return 0, &net.OpError{Op: "read", Net: r.conn.LocalAddr().Network(),
+				Source: r.conn.LocalAddr(), Addr: r.conn.RemoteAddr(), Err: os.NewSyscallError("read", err)}
+		case n == 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// tlsSocket is the connection crypto/tls runs over: the socket, read
+// through the flow's socketReader while a copy callback runs.
+type tlsSocket struct {
+	net.Conn
+	r socketReader
+}
+
+func (s *tlsSocket) Read(p []byte) (int, error) {
+	if s.r.fd < 0 {
+		return s.Conn.Read(p)
+	}
+	return s.r.read(p)
+}
+
+// CloseWrite sends the socket's FIN (after tls.Conn.CloseWrite sent
+// close_notify).
+func (s *tlsSocket) CloseWrite() error {
+	if cw, ok := s.Conn.(closeWriter); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// wrapForTLS returns the connection to run the upstream TLS handshake on.
+func wrapForTLS(raw net.Conn) net.Conn {
+	if _, ok := raw.(syscall.Conn); !ok {
+		return raw
+	}
+	return &tlsSocket{Conn: raw, r: socketReader{conn: raw, fd: -1}}
+}
+
+// setDirect prepares f to copy inside its source's read callbacks, when
+// the source is a socket or TLS over a tlsSocket; otherwise f keeps the
+// portable copy.
+func (f *flow) setDirect() {
+	var sock net.Conn
+	switch c := f.src.(type) {
+	case *tls.Conn:
+		ts, ok := c.NetConn().(*tlsSocket)
+		if !ok {
+			return
+		}
+		f.tlsSrc, f.sock, sock = c, &ts.r, ts.Conn
+	case syscall.Conn:
+		f.sock, sock = &socketReader{conn: f.src, fd: -1}, f.src
+	default:
+		return
+	}
+	rc, err := sock.(syscall.Conn).SyscallConn()
+	if err != nil {
+		f.sock, f.tlsSrc = nil, nil
+		return
+	}
+	f.rawSrc = rc
+}
+
+// readDirect reads f's source inside a callback: through crypto/tls for a
+// TLS source, else straight from the descriptor.
+func (f *flow) readDirect(p []byte) (int, error) {
+	if f.tlsSrc != nil {
+		return f.tlsSrc.Read(p)
+	}
+	return f.sock.read(p)
+}
+
+// copyDirect runs f in its source's read callbacks until the flow ends.
+func (p *pipeState) copyDirect(f *flow) {
+	done := false
+	err := f.rawSrc.Read(func(fd uintptr) bool {
+		f.sock.fd, f.sock.drained = int(fd), false
+		done = p.pump(f)
+		f.sock.fd = -1
+		return done
+	})
+	if err != nil && !done {
+		f.err = err // a deadline or close while parked
+	}
+}
