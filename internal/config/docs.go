@@ -17,8 +17,10 @@ unchanged. Every directive nginx knows in the main, events and stream
 contexts is listed here with its status in strait:
 
 - **supported**: parsed, validated and acted upon;
-- **accepted, no effect**: parsed and validated, but it changes nothing in
-  strait (tuning of nginx's worker processes, for example);
+- **accepted, no effect**: parsed and validated so that an nginx
+  configuration runs unchanged, but it changes nothing in strait (tuning of
+  nginx's worker processes, for example); ` + "`strait -t`" + ` and the start-up log
+  warn about each one used;
 - **not yet**: refused with ` + "`\"X\" directive is not supported yet in FILE:LINE`" + `;
 - **refused**: never supported, with the reason in the error.
 
@@ -28,7 +30,8 @@ An unknown name fails with ` + "`unknown directive \"X\" in FILE:LINE`" + `, fol
 ## Files and paths
 
 - The configuration file is ` + "`" + DefaultFile + "`" + ` unless ` + "`-c`" + ` names
-  another; a relative ` + "`-c`" + ` is taken from the prefix.
+  another; a relative ` + "`-c`" + ` is taken from the prefix when ` + "`-p`" + ` is given
+  (as nginx does) and from the working directory otherwise.
 - The prefix (` + "`-p`" + `) defaults to the directory of the configuration file.
   Log files and the pid file are relative to the prefix.
 - Files named in directives (certificates, keys, trusted CAs, CRLs,
