@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -105,12 +106,31 @@ func (h *Handler) attempt(ctx context.Context, s *Session, peer *upstream.Peer) 
 	}
 	hctx, cancel := h.withConnectTimeout(ctx)
 	defer cancel()
-	tc, ssl, err := h.Handshake(hctx, wrapForTLS(raw), peer.Addr)
+	tc, ssl, err := h.handshake(hctx, wrapForTLS(raw), peer.Addr)
 	if err != nil {
 		raw.Close()
 		return nil, nil, ssl, StageHandshake, err
 	}
 	return tc, raw, ssl, StageHandshake, nil
+}
+
+// handshake runs h.Handshake on a goroutine of its own. The handshake's
+// crypto grows a goroutine's stack to tens of KiB, and a stack keeps its
+// size while the goroutine lives: on the session's goroutine that memory
+// would stay with every idle session.
+func (h *Handler) handshake(ctx context.Context, conn net.Conn, peerAddr string) (*tls.Conn, accesslog.UpstreamSSL, error) {
+	type result struct {
+		tc  *tls.Conn
+		ssl accesslog.UpstreamSSL
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tc, ssl, err := h.Handshake(ctx, conn, peerAddr)
+		done <- result{tc, ssl, err}
+	}()
+	r := <-done
+	return r.tc, r.ssl, r.err
 }
 
 func (h *Handler) withConnectTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
