@@ -3,11 +3,12 @@ package demo
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 // TestDemoCarriesTrafficOverVerifiedMutualTLS runs the whole demonstration
@@ -18,7 +19,7 @@ import (
 func TestDemoCarriesTrafficOverVerifiedMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	if err := Run(context.Background(), Options{Dir: dir, Listen: freePort(t), Out: &out}); err != nil {
+	if err := Run(context.Background(), Options{Dir: dir, Listen: straittest.FreeAddr(t), Out: &out}); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
 	text := out.String()
@@ -54,13 +55,4 @@ func TestDemoCarriesTrafficOverVerifiedMutualTLS(t *testing.T) {
 	if err != nil || !strings.Contains(string(conf), "proxy_ssl_verify_depth  2;") {
 		t.Errorf("config not written with the article's settings: %v", err)
 	}
-}
-
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

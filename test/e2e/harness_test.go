@@ -4,23 +4,17 @@
 package e2e
 
 import (
-	"bytes"
-	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
-	"github.com/straitproxy/strait/internal/config"
-	"github.com/straitproxy/strait/internal/errlog"
-	"github.com/straitproxy/strait/internal/server"
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 func TestMain(m *testing.M) {
@@ -29,86 +23,16 @@ func TestMain(m *testing.M) {
 
 const waitLimit = 10 * time.Second
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // strait runs the configuration text (with {{dir}} replaced by a temporary
 // directory) and returns that directory and the error log.
-func strait(t *testing.T, text string) (string, *lockedBuffer) {
+func strait(t *testing.T, text string) (string, *straittest.LockedBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(strings.ReplaceAll(text, "{{dir}}", dir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(config.LoadOptions{File: path, Prefix: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &lockedBuffer{}
-	srv, err := server.New(cfg, server.Options{Logger: slog.New(errlog.NewHandler(log, errlog.LevelInfo, errlog.Options{}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve() }()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
-	return dir, log
-}
-
-// upstream runs handle per connection on a loopback listener.
-func upstream(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(waitLimit))
-				handle(c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	return dir, straittest.Start(t, path, dir).Log
 }
 
 func dial(t *testing.T, addr string) net.Conn {
@@ -145,4 +69,4 @@ func waitForLines(t *testing.T, path string, n int) []string {
 	return nil
 }
 
-func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+func addr(port string) string { return "127.0.0.1:" + port }

@@ -10,15 +10,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 func TestHalfClosedClientStillGetsTheReply(t *testing.T) {
-	up := upstream(t, func(c net.Conn) {
+	up := straittest.ServeTCP(t, func(c net.Conn) {
 		req, _ := io.ReadAll(c) // the request ends with the client's EOF
 		io.WriteString(c, "reply to "+string(req))
 	})
-	port := freePort(t)
-	strait(t, fmt.Sprintf(`stream { server { listen %d; proxy_half_close on; proxy_pass %s; } }`, port, up))
+	port := straittest.FreePort(t)
+	strait(t, fmt.Sprintf(`stream { server { listen %s; proxy_half_close on; proxy_pass %s; } }`, port, up))
 	c := dial(t, addr(port))
 	io.WriteString(c, "request")
 	c.(*net.TCPConn).CloseWrite()
@@ -29,14 +31,14 @@ func TestHalfClosedClientStillGetsTheReply(t *testing.T) {
 
 func TestWithoutHalfCloseClientEOFEndsTheSession(t *testing.T) {
 	gotEOF := make(chan string, 1)
-	up := upstream(t, func(c net.Conn) {
+	up := straittest.ServeTCP(t, func(c net.Conn) {
 		req, _ := io.ReadAll(c)
 		gotEOF <- string(req)
 	})
-	port := freePort(t)
+	port := straittest.FreePort(t)
 	dir, _ := strait(t, fmt.Sprintf(`stream {
     log_format s '$status $bytes_received';
-    server { listen %d; proxy_pass %s; access_log {{dir}}/a.log s; }
+    server { listen %s; proxy_pass %s; access_log {{dir}}/a.log s; }
 }`, port, up))
 	c := dial(t, addr(port))
 	io.WriteString(c, "bye")
@@ -53,11 +55,11 @@ func TestWithoutHalfCloseClientEOFEndsTheSession(t *testing.T) {
 }
 
 func TestIdleSessionEndsAfterProxyTimeoutWithStatus200(t *testing.T) {
-	up := upstream(t, func(c net.Conn) { io.Copy(io.Discard, c) })
-	port := freePort(t)
+	up := straittest.ServeTCP(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	port := straittest.FreePort(t)
 	dir, log := strait(t, fmt.Sprintf(`stream {
     log_format s '$status';
-    server { listen %d; proxy_timeout 200ms; proxy_pass %s; access_log {{dir}}/a.log s; }
+    server { listen %s; proxy_timeout 200ms; proxy_pass %s; access_log {{dir}}/a.log s; }
 }`, port, up))
 	c := dial(t, addr(port))
 	io.WriteString(c, "hello")
@@ -73,17 +75,13 @@ func TestIdleSessionEndsAfterProxyTimeoutWithStatus200(t *testing.T) {
 }
 
 func TestDeadUpstreamNeverFailsAClientWhileAnotherLives(t *testing.T) {
-	dead := func() string {
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		defer ln.Close()
-		return ln.Addr().String()
-	}()
-	a := upstream(t, func(c net.Conn) { io.WriteString(c, "a") })
-	b := upstream(t, func(c net.Conn) { io.WriteString(c, "b") })
-	port := freePort(t)
+	dead := straittest.FreeAddr(t)
+	a := straittest.ServeTCP(t, func(c net.Conn) { io.WriteString(c, "a") })
+	b := straittest.ServeTCP(t, func(c net.Conn) { io.WriteString(c, "b") })
+	port := straittest.FreePort(t)
 	strait(t, fmt.Sprintf(`stream {
     upstream pool { server %s; server %s; server %s; }
-    server { listen %d; proxy_pass pool; proxy_connect_timeout 2s; }
+    server { listen %s; proxy_pass pool; proxy_connect_timeout 2s; }
 }`, dead, a, b, port))
 	counts := map[string]int{}
 	for range 100 {
@@ -113,8 +111,8 @@ func TestUnixSocketUpstream(t *testing.T) {
 		defer c.Close()
 		io.WriteString(c, "from unix")
 	}()
-	port := freePort(t)
-	strait(t, fmt.Sprintf(`stream { server { listen %d; proxy_pass unix:%s; } }`, port, sock))
+	port := straittest.FreePort(t)
+	strait(t, fmt.Sprintf(`stream { server { listen %s; proxy_pass unix:%s; } }`, port, sock))
 	if got := readAll(t, dial(t, addr(port))); got != "from unix" {
 		t.Fatalf("got %q", got)
 	}
@@ -139,15 +137,15 @@ func TestBalancingMatchesNginx(t *testing.T) {
 	names := []string{"a", "b", "c"}
 	var ups []string
 	for _, n := range names {
-		ups = append(ups, upstream(t, func(c net.Conn) { io.WriteString(c, n) }))
+		ups = append(ups, straittest.ServeTCP(t, func(c net.Conn) { io.WriteString(c, n) }))
 	}
-	conf := func(port int) string {
+	conf := func(port string) string {
 		return fmt.Sprintf(`stream {
     upstream w511 { server %s weight=5; server %s; server %s; }
-    server { listen 127.0.0.1:%d; proxy_pass w511; }
+    server { listen 127.0.0.1:%s; proxy_pass w511; }
 }`, ups[0], ups[1], ups[2], port)
 	}
-	sequence := func(port int) string {
+	sequence := func(port string) string {
 		var s strings.Builder
 		for range 14 {
 			s.WriteString(readAll(t, dial(t, addr(port))))
@@ -157,13 +155,13 @@ func TestBalancingMatchesNginx(t *testing.T) {
 
 	// Each side serves one probe session first: nginx's is the readiness
 	// check below.
-	sp := freePort(t)
+	sp := straittest.FreePort(t)
 	strait(t, conf(sp))
 	readAll(t, dial(t, addr(sp)))
 	got := sequence(sp)
 
 	dir := t.TempDir()
-	np := freePort(t)
+	np := straittest.FreePort(t)
 	text := "load_module " + nginxStreamModule + ";\ndaemon off; master_process off; worker_processes 1; pid " + dir + "/nginx.pid; error_log " + dir + "/error.log;\n" +
 		"events { worker_connections 64; }\n" + conf(np)
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(text), 0o644); err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -172,7 +173,7 @@ func TestSeedExampleTraffic(t *testing.T) {
 			DNSNames: []string{fmt.Sprintf("backend%d.example.com", i+1), "backend"}})
 		peers = append(peers, serveGoPeer(t, ln, &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}}, sf.id.pool))
 	}
-	listen := "127.0.0.1:" + freePort(t)
+	listen := "127.0.0.1:" + straittest.FreePort(t)
 	access, errorLog := filepath.Join(sf.dir, "access.log"), filepath.Join(sf.dir, "error.log")
 	text := sf.config(
 		"daemon off;\npid "+filepath.Join(sf.dir, "strait.pid")+";\nerror_log "+errorLog+" info;\n",
@@ -250,7 +251,7 @@ func listenSamePort(t *testing.T, hosts ...string) (string, []net.Listener) {
 func runBinary(t *testing.T, bin, errorLog string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	out := &lockedBuffer{}
+	out := &straittest.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

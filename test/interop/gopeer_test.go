@@ -8,7 +8,8 @@ import (
 	"net"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 // goPeer is a Go TLS upstream that requires a client certificate from its
@@ -43,20 +44,7 @@ func serveGoPeer(t testing.TB, ln net.Listener, cfg *tls.Config, clientCAs *x509
 		cfg.MinVersion = tls.VersionTLS10
 	}
 	p := &goPeer{addr: ln.Addr().String()}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { p.serve(c, cfg) })
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
+	straittest.ServeListener(t, ln, func(c net.Conn) { p.serve(c, cfg) })
 	return p
 }
 
@@ -74,9 +62,9 @@ func (r rawRecorder) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// serve runs on a connection that ServeListener closes and bounds by
+// straittest.ConnDeadline (waitLimit).
 func (p *goPeer) serve(c net.Conn, cfg *tls.Config) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(waitLimit))
 	tc := tls.Server(rawRecorder{c, p}, cfg)
 	if err := tc.Handshake(); err != nil {
 		return

@@ -6,8 +6,8 @@ import (
 	"net"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -22,7 +22,7 @@ func TestHAProxyUpstream(t *testing.T) {
 	combined := testpki.WriteFile(t, dir, "combined.pem", append(testpki.PEMCerts(chain.Leaf.Chain()...),
 		testpki.PEMKey(t, chain.Leaf.Key, testpki.PKCS8, "")...))
 	echo, echoed := startEchoServer(t)
-	front := "127.0.0.1:" + freePort(t)
+	front := "127.0.0.1:" + straittest.FreePort(t)
 	cfg := testpki.WriteFile(t, dir, "haproxy.cfg", []byte(fmt.Sprintf(`
 global
     maxconn 100
@@ -70,13 +70,13 @@ backend b
         proxy_ssl_verify on;
         proxy_ssl_trusted_certificate %s;
         %s
-    }`, freePort(t), front, tt.protocols, trusted, cert))
+    }`, straittest.FreePort(t), front, tt.protocols, trusted, cert))
 
 			msg := "round trip through HAProxy\n"
 			if !tt.clientCert {
 				msg = "sent without a certificate\n"
 			}
-			reply := exchangeEcho(t, st.addr(t), msg)
+			reply := exchangeEcho(t, st.Addr(t), msg)
 			rec := st.records(t, 1)[0]
 			if tt.wantStatus != "" && rec.Status != tt.wantStatus {
 				t.Errorf("record %+v, want status %s", rec, tt.wantStatus)
@@ -98,42 +98,23 @@ backend b
 // returns every byte it was sent.
 func startEchoServer(t testing.TB) (addr string, received func() []byte) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var (
-		wg  sync.WaitGroup
 		mu  sync.Mutex
 		all bytes.Buffer
 	)
-	wg.Go(func() {
+	addr = straittest.ServeTCP(t, func(c net.Conn) {
+		buf := make([]byte, 16<<10)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			n, err := c.Read(buf)
+			mu.Lock()
+			all.Write(buf[:n])
+			mu.Unlock()
+			if _, werr := c.Write(buf[:n]); err != nil || werr != nil {
 				return
 			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(waitLimit))
-				buf := make([]byte, 16<<10)
-				for {
-					n, err := c.Read(buf)
-					mu.Lock()
-					all.Write(buf[:n])
-					mu.Unlock()
-					if _, werr := c.Write(buf[:n]); err != nil || werr != nil {
-						return
-					}
-				}
-			})
 		}
 	})
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String(), func() []byte {
+	return addr, func() []byte {
 		mu.Lock()
 		defer mu.Unlock()
 		return bytes.Clone(all.Bytes())

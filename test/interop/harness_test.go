@@ -3,21 +3,17 @@ package interop
 import (
 	"bytes"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
-	"github.com/straitproxy/strait/internal/config"
-	"github.com/straitproxy/strait/internal/errlog"
-	"github.com/straitproxy/strait/internal/server"
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 func TestMain(m *testing.M) {
@@ -54,29 +50,10 @@ func parseRecord(t testing.TB, line string) record {
 	return record{f[0], f[1], f[2], f[3], f[4], f[5], f[6]}
 }
 
-// lockedBuffer is a log sink safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // strait is an in-process strait with its access log and error log.
 type strait struct {
-	srv        *server.Server
+	*straittest.Instance
 	accessPath string
-	errors     *lockedBuffer
 }
 
 // startStrait writes stream body (a list of upstream and server blocks,
@@ -92,36 +69,7 @@ func startStrait(t testing.TB, dir, body string) *strait {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(config.LoadOptions{File: conf, Prefix: dir})
-	if err != nil {
-		t.Fatalf("load configuration: %v\n%s", err, text)
-	}
-	buf := &lockedBuffer{}
-	logger := slog.New(errlog.NewHandler(buf, errlog.LevelInfo, errlog.Options{PID: os.Getpid()}))
-	srv, err := server.New(cfg, server.Options{Logger: logger, PID: os.Getpid()})
-	if err != nil {
-		t.Fatalf("start strait: %v", err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve() }()
-	t.Cleanup(func() {
-		srv.Close()
-		<-served
-		if t.Failed() {
-			t.Logf("strait error log:\n%s", buf.String())
-		}
-	})
-	return &strait{srv: srv, accessPath: access, errors: buf}
-}
-
-// addr is the address of the only (or first) listener.
-func (s *strait) addr(t testing.TB) string {
-	t.Helper()
-	addrs := s.srv.Addrs()
-	if len(addrs) == 0 {
-		t.Fatal("strait has no listener")
-	}
-	return addrs[0].String()
+	return &strait{Instance: straittest.Start(t, conf, dir), accessPath: access}
 }
 
 // records waits until the access log holds at least n records and returns
@@ -159,20 +107,6 @@ func nonEmptyLines(s string) []string {
 	return out
 }
 
-// freePort returns a loopback port that was free a moment ago, for
-// configurations with several listeners and for external peers that
-// cannot report the port they bound.
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
-
 // needTool returns the path of an external program. Without it the test
 // is skipped, except under CI, where a missing tool is a failure.
 func needTool(t testing.TB, name string) string {
@@ -204,7 +138,7 @@ func isExecutable(path string) bool {
 func startProcess(t testing.TB, addr string, name string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
-	out := &lockedBuffer{}
+	out := &straittest.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

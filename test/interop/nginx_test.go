@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -31,7 +32,7 @@ func TestNginxUpstream(t *testing.T) {
 		t.Run(proto, func(t *testing.T) {
 			t.Parallel()
 			ndir := t.TempDir()
-			peer := "127.0.0.1:" + freePort(t)
+			peer := "127.0.0.1:" + straittest.FreePort(t)
 			conf := testpki.WriteFile(t, ndir, "nginx.conf", []byte(fmt.Sprintf(`
 load_module %s;
 events {}
@@ -64,9 +65,9 @@ stream {
         proxy_ssl_verify on;
         proxy_ssl_trusted_certificate %s;
         %s
-    }`, peer, freePort(t), trusted, id.directives()))
+    }`, peer, straittest.FreePort(t), trusted, id.directives()))
 
-			reply := exchange(t, st.addr(t), "")
+			reply := exchange(t, st.Addr(t), "")
 			if want := "CN=" + clientSubject + ",O=strait test " + proto + "\n"; reply != want {
 				t.Errorf("nginx replied %q, want %q", reply, want)
 			}
@@ -74,8 +75,8 @@ stream {
 			if rec.Status != "200" || rec.Protocol != proto || rec.Verify != "OK" || rec.UpstreamAddr != peer {
 				t.Errorf("record %+v", rec)
 			}
-			if strings.Contains(st.errors.String(), "[error]") {
-				t.Errorf("error log:\n%s", st.errors)
+			if strings.Contains(st.Log.String(), "[error]") {
+				t.Errorf("error log:\n%s", st.Log)
 			}
 		})
 	}

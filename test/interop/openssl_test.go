@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -34,7 +35,7 @@ func TestOpenSSLServerProtocols(t *testing.T) {
 		t.Run(tt.protocol, func(t *testing.T) {
 			t.Parallel()
 			sdir := t.TempDir()
-			peer := "127.0.0.1:" + freePort(t)
+			peer := "127.0.0.1:" + straittest.FreePort(t)
 			args := append([]string{"s_server", "-accept", peer, "-rev", tt.flag,
 				"-cert", leaf, "-key", key, "-cert_chain", inter, "-Verify", "1", "-CAfile", id.caFile}, tt.extra...)
 			startProcess(t, peer, openssl, args...)
@@ -48,10 +49,10 @@ func TestOpenSSLServerProtocols(t *testing.T) {
         proxy_ssl_verify on;
         proxy_ssl_trusted_certificate %s;
         %s
-    }`, freePort(t), peer, tt.protocol, trusted, id.directives()))
+    }`, straittest.FreePort(t), peer, tt.protocol, trusted, id.directives()))
 
 			for i, line := range []string{"hello strait", "second session"} {
-				if got, want := readLine(t, st.addr(t), line), reverse(line); got != want {
+				if got, want := readLine(t, st.Addr(t), line), reverse(line); got != want {
 					t.Fatalf("session %d: reply %q, want %q", i, got, want)
 				}
 			}

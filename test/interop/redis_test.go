@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -22,7 +23,7 @@ func TestRedisUpstream(t *testing.T) {
 	id := newClientIdentity(t, dir)
 	chain := testpki.NewChain(t, 1, testpki.Spec{DNSNames: []string{"redis.internal"}})
 	cert, key, trusted := serverFiles(t, dir, "redis", chain)
-	peer := "127.0.0.1:" + freePort(t)
+	peer := "127.0.0.1:" + straittest.FreePort(t)
 	_, port, _ := net.SplitHostPort(peer)
 	startProcess(t, peer, server, "--bind", "127.0.0.1", "--port", "0", "--tls-port", port,
 		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", id.caFile,
@@ -37,8 +38,8 @@ func TestRedisUpstream(t *testing.T) {
         proxy_ssl_verify on;
         proxy_ssl_trusted_certificate %s;
         %s
-    }`, freePort(t), peer, trusted, id.directives()))
-	host, sport, _ := net.SplitHostPort(st.addr(t))
+    }`, straittest.FreePort(t), peer, trusted, id.directives()))
+	host, sport, _ := net.SplitHostPort(st.Addr(t))
 	run := func(name string, args ...string) string {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*waitLimit)

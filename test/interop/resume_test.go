@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -62,12 +63,12 @@ func TestSessionResumptionPerPeer(t *testing.T) {
         proxy_ssl_trusted_certificate %s;
         proxy_ssl_session_reuse %s;
         %s
-    }`, peers[0].addr, peers[1].addr, peers[2].addr, freePort(t), trusted, reuse, id.directives()))
+    }`, peers[0].addr, peers[1].addr, peers[2].addr, straittest.FreePort(t), trusted, reuse, id.directives()))
 
 				const rounds = 3
 				for i := 0; i < rounds*len(peers); i++ {
 					msg := fmt.Sprintf("session %d\n", i)
-					if got := exchangeEcho(t, st.addr(t), msg); got != msg {
+					if got := exchangeEcho(t, st.Addr(t), msg); got != msg {
 						t.Fatalf("session %d: reply %q", i, got)
 					}
 					st.records(t, i+1) // one session at a time, in order
@@ -104,7 +105,7 @@ func TestSessionsNotSharedAcrossServerBlocks(t *testing.T) {
 				dir := t.TempDir()
 				id := newClientIdentity(t, dir)
 				peers, trusted := resumePeers(t, id, dir, 1, v.max)
-				ports := []string{freePort(t), freePort(t)}
+				ports := []string{straittest.FreePort(t), straittest.FreePort(t)}
 				var blocks strings.Builder
 				for i, extra := range []string{p.first, p.second} {
 					fmt.Fprintf(&blocks, `

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -168,7 +169,7 @@ func runVerifyCase(t *testing.T, id *clientIdentity, vc verifyCase) {
 		verify = "on"
 	}
 	var block strings.Builder
-	fmt.Fprintf(&block, "server {\n    listen 127.0.0.1:%s;\n    proxy_pass %s;\n    proxy_ssl on;\n    %s", freePort(t), peer.addr, id.directives())
+	fmt.Fprintf(&block, "server {\n    listen 127.0.0.1:%s;\n    proxy_pass %s;\n    proxy_ssl on;\n    %s", straittest.FreePort(t), peer.addr, id.directives())
 	fmt.Fprintf(&block, "    proxy_ssl_verify %s;\n    proxy_ssl_trusted_certificate %s;\n", verify,
 		testpki.WriteCerts(t, dir, "trusted.crt", trusted...))
 	if len(crls) > 0 {
@@ -180,7 +181,7 @@ func runVerifyCase(t *testing.T, id *clientIdentity, vc verifyCase) {
 	fmt.Fprintf(&block, "    %s\n}\n", vc.extra)
 	st := startStrait(t, dir, block.String())
 
-	reply := exchangeEcho(t, st.addr(t), payload)
+	reply := exchangeEcho(t, st.Addr(t), payload)
 	rec := st.records(t, 1)[0]
 	app, raw, _ := peer.received()
 	if vc.wantErr == "" {
@@ -206,8 +207,8 @@ func runVerifyCase(t *testing.T, id *clientIdentity, vc verifyCase) {
 		t.Errorf("upstream did not even see a ClientHello: %q", raw)
 	}
 	wantLine := vc.wantErr + " while SSL handshaking to upstream"
-	if !strings.Contains(st.errors.String(), wantLine) {
-		t.Errorf("error log lacks %q:\n%s", wantLine, st.errors)
+	if !strings.Contains(st.Log.String(), wantLine) {
+		t.Errorf("error log lacks %q:\n%s", wantLine, st.Log)
 	}
 }
 
@@ -266,9 +267,9 @@ func TestNextUpstreamAfterVerificationFailure(t *testing.T) {
         proxy_ssl_verify on;
         proxy_ssl_trusted_certificate %s;
         %s
-    }`, bad.addr, ok.addr, freePort(t), trusted, id.directives()))
+    }`, bad.addr, ok.addr, straittest.FreePort(t), trusted, id.directives()))
 
-	if reply := exchangeEcho(t, st.addr(t), payload); reply != payload {
+	if reply := exchangeEcho(t, st.Addr(t), payload); reply != payload {
 		t.Fatalf("reply %q, want the payload echoed", reply)
 	}
 	rec := st.records(t, 1)[0]
@@ -282,7 +283,7 @@ func TestNextUpstreamAfterVerificationFailure(t *testing.T) {
 		t.Errorf("good peer got %q", app)
 	}
 	want := verifyErr(10, "certificate has expired") + " while SSL handshaking to upstream"
-	if !strings.Contains(st.errors.String(), want) {
-		t.Errorf("error log lacks %q:\n%s", want, st.errors)
+	if !strings.Contains(st.Log.String(), want) {
+		t.Errorf("error log lacks %q:\n%s", want, st.Log)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 // TestServerLevelErrorLog checks that an error_log inside a server block
@@ -15,7 +17,7 @@ func TestServerLevelErrorLog(t *testing.T) {
 	a := startEcho(t, "a")
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
-	listen := freeAddr(t)
+	listen := straittest.FreeAddr(t)
 	writeConf(t, conf, fmt.Sprintf(`daemon off;
 pid %[1]s/strait.pid;
 error_log %[1]s/main.log error;
@@ -26,7 +28,7 @@ stream {
         error_log %[1]s/server.log info;
     }
 }
-`, dir, listen, a.addr()))
+`, dir, listen, a))
 	cmd := exec.Command(straitBin, "-c", conf)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -12,10 +12,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 var straitBin string
@@ -38,58 +39,22 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// echoServer answers each line with "<name>: <line>".
-type echoServer struct {
-	ln   net.Listener
-	name string
-	wg   sync.WaitGroup
-}
-
-func startEcho(t *testing.T, name string) *echoServer {
+// startEcho runs a loopback server answering each line with
+// "<name>: <line>" and returns its address.
+func startEcho(t *testing.T, name string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &echoServer{ln: ln, name: name}
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		for {
-			c, err := ln.Accept()
+	return straittest.ServeTCP(t, func(c net.Conn) {
+		// Longer than ConnDeadline: sessions stay open across reloads and drains.
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		r := bufio.NewReader(c)
+		for i := 0; i < 1000; i++ {
+			line, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			e.wg.Add(1)
-			go func() {
-				defer e.wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(30 * time.Second))
-				r := bufio.NewReader(c)
-				for i := 0; i < 1000; i++ {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					fmt.Fprintf(c, "%s: %s", name, line)
-				}
-			}()
+			fmt.Fprintf(c, "%s: %s", name, line)
 		}
-	}()
-	t.Cleanup(func() { ln.Close(); e.wg.Wait() })
-	return e
-}
-
-func (e *echoServer) addr() string { return e.ln.Addr().String() }
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	})
 }
 
 // ask sends a line through addr and returns the answer line.

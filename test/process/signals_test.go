@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 type instance struct {
@@ -49,7 +51,7 @@ func writeConf(t *testing.T, path, text string) {
 func start(t *testing.T, upstream, want string) *instance {
 	t.Helper()
 	dir := t.TempDir()
-	in := &instance{dir: dir, conf: filepath.Join(dir, "strait.conf"), listen: freeAddr(t), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	in := &instance{dir: dir, conf: filepath.Join(dir, "strait.conf"), listen: straittest.FreeAddr(t), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
 	writeConf(t, in.conf, confText(dir, in.listen, upstream, true))
 	in.cmd = exec.Command(straitBin, "-c", in.conf)
 	in.cmd.Stderr = in.stderr
@@ -101,7 +103,7 @@ func (in *instance) waitExit(t *testing.T) error {
 
 func TestReloadReopenAndGracefulQuit(t *testing.T) {
 	a, b := startEcho(t, "a"), startEcho(t, "b")
-	in := start(t, a.addr(), "a")
+	in := start(t, a, "a")
 
 	// A session opened before the reload keeps its upstream.
 	long := dialSession(t, in.listen)
@@ -109,7 +111,7 @@ func TestReloadReopenAndGracefulQuit(t *testing.T) {
 		t.Fatalf("long session: %q", got)
 	}
 
-	writeConf(t, in.conf, confText(in.dir, in.listen, b.addr(), true))
+	writeConf(t, in.conf, confText(in.dir, in.listen, b, true))
 	in.ctl(t, "reload")
 	in.expect(t, "b")
 	if got := long.ask(t, "after"); got != "a: after" {
@@ -128,7 +130,7 @@ func TestReloadReopenAndGracefulQuit(t *testing.T) {
 		return nil
 	})
 	in.expect(t, "b")
-	writeConf(t, in.conf, confText(in.dir, in.listen, b.addr(), true))
+	writeConf(t, in.conf, confText(in.dir, in.listen, b, true))
 
 	// USR1 reopens the access log after rotation.
 	access := filepath.Join(in.dir, "access.log")
@@ -168,7 +170,7 @@ func TestReloadReopenAndGracefulQuit(t *testing.T) {
 
 func TestTermStopsAtOnce(t *testing.T) {
 	a := startEcho(t, "a")
-	in := start(t, a.addr(), "a")
+	in := start(t, a, "a")
 	s := dialSession(t, in.listen)
 	if got := s.ask(t, "x"); got != "a: x" {
 		t.Fatalf("%q", got)
@@ -184,8 +186,8 @@ func TestDaemonOnDetachesAndStops(t *testing.T) {
 	a := startEcho(t, "a")
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
-	listen := freeAddr(t)
-	writeConf(t, conf, confText(dir, listen, a.addr(), false))
+	listen := straittest.FreeAddr(t)
+	writeConf(t, conf, confText(dir, listen, a, false))
 	cmd := exec.Command(straitBin, "-c", conf)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -221,9 +223,9 @@ func TestStartupErrors(t *testing.T) {
 	}
 
 	busy := startEcho(t, "busy")
-	writeConf(t, conf, confText(dir, busy.addr(), "127.0.0.1:2", true))
+	writeConf(t, conf, confText(dir, busy, "127.0.0.1:2", true))
 	out, err = exec.Command(straitBin, "-c", conf).CombinedOutput()
-	want = "bind() to " + busy.addr() + " failed (98: Address already in use)"
+	want = "bind() to " + busy + " failed (98: Address already in use)"
 	if err == nil || !strings.Contains(string(out), want) {
 		t.Errorf("busy port: err %v, output:\n%s\nwant %s", err, out, want)
 	}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 func statusConf(dir, listen, upstream, status string) string {
@@ -63,8 +65,8 @@ func TestStatusEndpoint(t *testing.T) {
 	a := startEcho(t, "a")
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
-	listen, status := freeAddr(t), freeAddr(t)
-	writeConf(t, conf, statusConf(dir, listen, a.addr(), status))
+	listen, status := straittest.FreeAddr(t), straittest.FreeAddr(t)
+	writeConf(t, conf, statusConf(dir, listen, a, status))
 	stderr := &bytes.Buffer{}
 	cmd := exec.Command(straitBin, "-c", conf)
 	cmd.Stderr = stderr
@@ -85,11 +87,11 @@ func TestStatusEndpoint(t *testing.T) {
 		return err
 	})
 	metricLine(t, status, `strait_sessions_total{status="200"} 1`)
-	metricLine(t, status, fmt.Sprintf(`strait_upstream_attempts_total{peer=%q,result="ok",upstream=%q} 1`, a.addr(), a.addr()))
+	metricLine(t, status, fmt.Sprintf(`strait_upstream_attempts_total{peer=%q,result="ok",upstream=%q} 1`, a, a))
 	metricLine(t, status, `strait_bytes_total{direction="from_client"} 5`)
 	metricLine(t, status, `strait_bytes_total{direction="to_client"} 8`)
 	body, err := scrape(status, "/status")
-	if err != nil || !strings.Contains(body, `"config_file": "`+conf+`"`) || !strings.Contains(body, `"address": "`+a.addr()+`"`) {
+	if err != nil || !strings.Contains(body, `"config_file": "`+conf+`"`) || !strings.Contains(body, `"address": "`+a+`"`) {
 		t.Errorf("/status: %v\n%s", err, body)
 	}
 
@@ -100,7 +102,7 @@ func TestStatusEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	writeConf(t, conf, statusConf(dir, listen, a.addr(), busy.Addr().String()))
+	writeConf(t, conf, statusConf(dir, listen, a, busy.Addr().String()))
 	cmd.Process.Signal(syscall.SIGHUP)
 	metricLine(t, status, `strait_config_reloads_total{result="failure"} 1`)
 	want := "bind() to " + busy.Addr().String() + " failed (98: Address already in use) for status_listen"
@@ -109,8 +111,8 @@ func TestStatusEndpoint(t *testing.T) {
 	}
 
 	// A successful reload moves the endpoint.
-	moved := freeAddr(t)
-	writeConf(t, conf, statusConf(dir, listen, a.addr(), moved))
+	moved := straittest.FreeAddr(t)
+	writeConf(t, conf, statusConf(dir, listen, a, moved))
 	cmd.Process.Signal(syscall.SIGHUP)
 	metricLine(t, moved, `strait_config_reloads_total{result="success"} 1`)
 	metricLine(t, moved, `strait_config_reloads_total{result="failure"} 1`)
