@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,8 +48,11 @@ func (r *socketReader) read(p []byte) (int, error) {
 	if r.drained {
 		return 0, errWouldBlock
 	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	for {
-		n, err := unix.Read(r.fd, p)
+		n, err := readNonblocking(r.fd, p)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -63,6 +67,17 @@ func (r *socketReader) read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
+}
+
+// readNonblocking is read(2) on a non-blocking descriptor. It never
+// blocks, so it skips the scheduler hand-off that syscall.Syscall makes
+// for calls that might.
+func readNonblocking(fd int, p []byte) (int, error) {
+	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }
 
 // tlsSocket is the connection crypto/tls runs over: the socket, read
