@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -245,41 +244,6 @@ func (p *pipeState) copyChunks(f *flow, buf []byte) (more bool) {
 			return false
 		}
 		if f.srcSocket && nr < len(buf) {
-			return true
-		}
-	}
-}
-
-// pump copies while f's source has data, inside a read callback of its
-// socket. It returns false when the socket is drained (the caller parks,
-// holding no buffer) and true when the flow has ended.
-func (p *pipeState) pump(f *flow) (done bool) {
-	var bp *[]byte
-	defer func() {
-		if bp != nil {
-			p.putBuf(bp)
-		}
-	}()
-	for {
-		if p.ending.Load() {
-			// The other flow ended: stop as its read deadline would.
-			f.err = os.ErrDeadlineExceeded
-			return true
-		}
-		if bp == nil {
-			bp = p.getBuf()
-		}
-		nr, er := f.readDirect(*bp)
-		if nr > 0 && !p.deliver(f, (*bp)[:nr]) {
-			return true
-		}
-		if er != nil {
-			if errors.Is(er, errWouldBlock) {
-				return false
-			}
-			if !errors.Is(er, io.EOF) {
-				f.err = er
-			}
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -145,16 +146,56 @@ func (f *flow) readDirect(p []byte) (int, error) {
 	return f.sock.read(p)
 }
 
-// copyDirect runs f in its source's read callbacks until the flow ends.
+// copyDirect copies f until it ends. Only the read runs inside the
+// socket's read callback: a callback holds a reference on the source's
+// descriptor, and Close waits for references, so a callback blocked
+// writing to the other side would make closing this side wait for that
+// write (and two such waits, one per direction, for each other).
 func (p *pipeState) copyDirect(f *flow) {
-	done := false
-	err := f.rawSrc.Read(func(fd uintptr) bool {
+	var (
+		bp *[]byte
+		nr int
+		er error
+	)
+	read := func(fd uintptr) bool {
+		if bp == nil {
+			bp = p.getBuf()
+		}
 		f.sock.fd, f.sock.drained = int(fd), false
-		done = p.pump(f)
+		nr, er = f.readDirect(*bp)
 		f.sock.fd = -1
-		return done
-	})
-	if err != nil && !done {
-		f.err = err // a deadline or close while parked
+		if nr == 0 && errors.Is(er, errWouldBlock) {
+			// Park without a buffer; the runtime poller calls back
+			// once the socket is readable.
+			p.putBuf(bp)
+			bp = nil
+			return false
+		}
+		return true
+	}
+	defer func() {
+		if bp != nil {
+			p.putBuf(bp)
+		}
+	}()
+	for {
+		if p.ending.Load() {
+			// The other flow ended: stop as its read deadline would.
+			f.err = os.ErrDeadlineExceeded
+			return
+		}
+		if err := f.rawSrc.Read(read); err != nil {
+			f.err = err // a deadline or close while parked
+			return
+		}
+		if nr > 0 && !p.deliver(f, (*bp)[:nr]) {
+			return
+		}
+		if er != nil && !errors.Is(er, errWouldBlock) {
+			if !errors.Is(er, io.EOF) {
+				f.err = er
+			}
+			return
+		}
 	}
 }

@@ -66,3 +66,44 @@ func TestIdleSessionHoldsNoBuffer(t *testing.T) {
 		})
 	}
 }
+
+// When neither peer reads, both flows block writing; the idle timeout must
+// still end the session (closing one side must not wait for a write to
+// the other).
+func TestIdleTimeoutEndsSessionWithBothWritesBlocked(t *testing.T) {
+	cert := selfSigned(t)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Leaf)
+	chunk := make([]byte, 64<<10)
+	flood := func(w io.Writer) {
+		for range 1 << 12 { // bounded: far more than socket buffers hold
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}
+	up := serveUpstream(t, func(c net.Conn) {
+		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
+		defer tc.Close()
+		if tc.Handshake() != nil {
+			return
+		}
+		flood(tc) // never reads
+	})
+	cfg := testProxyConfig()
+	cfg.Timeout = 300 * time.Millisecond
+	h := &Handler{Group: newGroup(t, spec(up, 1)), Proxy: cfg, NoDelay: true, Buffers: NewBufferPool(16 << 10),
+		Handshake: goHandshake(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})}
+	tp := startProxy(t, h)
+	c, err := net.Dial("tcp", tp.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	go flood(c) // never reads
+	rec := tp.record(t)
+	if rec.Status != 200 {
+		t.Errorf("status %d, want 200 (idle timeout)", rec.Status)
+	}
+}
