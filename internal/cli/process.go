@@ -5,7 +5,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 
 	"github.com/straitproxy/strait/internal/config"
 )
@@ -20,12 +19,7 @@ func applyProcess(m config.Main) error {
 	}
 	runtime.GOMAXPROCS(n)
 	if m.WorkerRlimitNofile > 0 {
-		lim := syscall.Rlimit{Cur: uint64(m.WorkerRlimitNofile), Max: uint64(m.WorkerRlimitNofile)}
-		var cur syscall.Rlimit
-		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &cur); err == nil && cur.Max > lim.Max {
-			lim.Max = cur.Max // only the soft limit needs to move
-		}
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		if err := setNofile(m.WorkerRlimitNofile); err != nil {
 			return fmt.Errorf("setrlimit(RLIMIT_NOFILE, %d) failed (%v)", m.WorkerRlimitNofile, err)
 		}
 	}
