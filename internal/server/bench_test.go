@@ -89,9 +89,7 @@ func BenchmarkIdleSessionMemory(b *testing.B) {
 			}
 			conns = append(conns, c)
 		}
-		for ts.Stats().Active != n {
-			time.Sleep(time.Millisecond)
-		}
+		waitActive(b, ts, n)
 		runtime.GC()
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
@@ -104,8 +102,15 @@ func BenchmarkIdleSessionMemory(b *testing.B) {
 		for _, c := range conns {
 			c.Close()
 		}
-		for ts.Stats().Active != 0 {
-			time.Sleep(time.Millisecond)
+		waitActive(b, ts, 0)
+	}
+}
+
+// waitActive waits, at most 10 s, until the server runs n sessions.
+func waitActive(b *testing.B, ts *testServer, n int64) {
+	for deadline := time.Now().Add(10 * time.Second); ts.Stats().Active != n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d active sessions, want %d", ts.Stats().Active, n)
 		}
 	}
 }
