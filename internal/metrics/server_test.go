@@ -6,79 +6,31 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/metrics"
 	"github.com/straitproxy/strait/internal/server"
+	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
 // serveUpstream runs an echo server on loopback, over TLS when cfg is set.
 func serveUpstream(t *testing.T, cfg *tls.Config) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				if cfg != nil {
-					c = tls.Server(c, cfg)
-				}
-				io.Copy(c, c)
-			})
+	return straittest.ServeTCP(t, func(c net.Conn) {
+		if cfg != nil {
+			c = tls.Server(c, cfg)
 		}
+		straittest.Echo(c)
 	})
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-// refusedAddr returns a loopback address nothing listens on.
-func refusedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-// freePort returns a loopback port that was free a moment ago, below the
-// ephemeral range so that TIME_WAIT client sockets do not hold it.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 200 {
-		p := 10000 + rand.IntN(20000)
-		if ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
-			ln.Close()
-			return p
-		}
-	}
-	t.Fatal("no free port")
-	return 0
 }
 
 func loadConfig(t *testing.T, dir, text string) (*config.Config, error) {
@@ -94,12 +46,8 @@ func loadConfig(t *testing.T, dir, text string) (*config.Config, error) {
 // proxy closed.
 func echo(t *testing.T, addr, msg string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(c, msg)
 	buf := make([]byte, len(msg))
 	n, _ := io.ReadFull(c, buf)
@@ -214,9 +162,12 @@ func TestServerMetrics(t *testing.T) {
 	untrusted := serveUpstream(t, &tls.Config{Certificates: []tls.Certificate{
 		other.Issue(t, testpki.Spec{DNSNames: []string{"upstream.test"}}).TLSCertificate()}})
 	plain := serveUpstream(t, nil)
-	refused := refusedAddr(t)
+	refused := straittest.RefusedAddr(t)
 	caPath := testpki.WriteCerts(t, dir, "ca.crt", root.Cert)
-	pPlain, pRefused, pTLS := freePort(t), freePort(t), freePort(t)
+	// Ports below the ephemeral range, so that TIME_WAIT client sockets
+	// do not hold the one the reload keeps.
+	first := straittest.FreePortRange(t, 3)
+	pPlain, pRefused, pTLS := first, first+1, first+2
 
 	cfg, err := loadConfig(t, dir, fmt.Sprintf(`
 stream {

@@ -7,7 +7,8 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 // TestUpstreamRefusingClientCertificateAfterHandshakeIsLogged covers TLS
@@ -19,7 +20,7 @@ func TestUpstreamRefusingClientCertificateAfterHandshakeIsLogged(t *testing.T) {
 	cert := selfSigned(t)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert.Leaf)
-	up := serveUpstream(t, func(c net.Conn) {
+	up := straittest.ServeTCP(t, func(c net.Conn) {
 		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool})
 		defer tc.Close()
 		io.Copy(io.Discard, tc)
@@ -27,12 +28,8 @@ func TestUpstreamRefusingClientCertificateAfterHandshakeIsLogged(t *testing.T) {
 	h := &Handler{Group: newGroup(t, spec(up, 1)), Proxy: testProxyConfig(), NoDelay: true, Buffers: NewBufferPool(16 << 10),
 		Handshake: goHandshake(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS13})}
 	tp := startProxy(t, h)
-	c, err := net.Dial("tcp", tp.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, tp.addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(c, "hello")
 	io.ReadAll(c)
 	tp.record(t)

@@ -1,11 +1,9 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/errlog"
+	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/upstream"
 )
 
@@ -24,35 +23,17 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// syncBuffer is a concurrency-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testProxy runs a Handler behind a loopback listener.
 type testProxy struct {
 	addr    string
 	records chan *accesslog.Session
-	log     *syncBuffer
+	log     *straittest.LockedBuffer
 }
 
 func startProxy(t *testing.T, h *Handler) *testProxy {
 	t.Helper()
-	ln := listenTCP(t)
-	tp := &testProxy{addr: ln.Addr().String(), records: make(chan *accesslog.Session, 1024), log: &syncBuffer{}}
+	ln := straittest.Listen(t)
+	tp := &testProxy{addr: ln.Addr().String(), records: make(chan *accesslog.Session, 1024), log: &straittest.LockedBuffer{}}
 	logger := slog.New(errlog.NewHandler(tp.log, errlog.LevelInfo, errlog.Options{}))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -94,57 +75,6 @@ func (tp *testProxy) record(t *testing.T) *accesslog.Session {
 	}
 }
 
-func listenTCP(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ln
-}
-
-// serveUpstream runs handle for every connection accepted on a loopback
-// listener until the test ends.
-func serveUpstream(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln := listenTCP(t)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				handle(c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-// echo copies everything back, then closes.
-func echo(c net.Conn) { io.Copy(c, c) }
-
-// sayName writes name and closes.
-func sayName(name string) func(net.Conn) {
-	return func(c net.Conn) { io.WriteString(c, name) }
-}
-
-// refusedAddr returns a loopback address nothing listens on.
-func refusedAddr(t *testing.T) string {
-	t.Helper()
-	ln := listenTCP(t)
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 func newGroup(t *testing.T, specs ...upstream.ServerSpec) *upstream.Group {
 	t.Helper()
 	g, err := upstream.NewGroup("backend", specs, upstream.Options{})
@@ -163,12 +93,8 @@ func spec(addr string, weight int) upstream.ServerSpec {
 // roundTrip connects to addr, sends msg, half-closes and reads everything.
 func roundTrip(t *testing.T, addr, msg string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if msg != "" {
 		io.WriteString(c, msg)
 	}

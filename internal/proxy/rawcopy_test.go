@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 // An idle session parks both flows without a copy buffer, the TLS one
@@ -25,12 +27,12 @@ func TestIdleSessionHoldsNoBuffer(t *testing.T) {
 		upstream  func(net.Conn)
 		handshake HandshakeFunc
 	}{
-		{"plain upstream", echo, nil},
+		{"plain upstream", straittest.Echo, nil},
 		{"TLS upstream", tlsEcho, goHandshake(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			up := serveUpstream(t, tt.upstream)
+			up := straittest.ServeTCP(t, tt.upstream)
 			buffers := NewBufferPool(16 << 10)
 			proxyCfg := testProxyConfig()
 			// A rate limit keeps plain<->plain off splice, so the
@@ -38,12 +40,8 @@ func TestIdleSessionHoldsNoBuffer(t *testing.T) {
 			proxyCfg.UploadRate = 1 << 30
 			h := &Handler{Group: newGroup(t, spec(up, 1)), Proxy: proxyCfg, NoDelay: true, Buffers: buffers, Handshake: tt.handshake}
 			tp := startProxy(t, h)
-			c, err := net.Dial("tcp", tp.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := straittest.Dial(t, tp.addr)
 			defer c.Close()
-			c.SetDeadline(time.Now().Add(10 * time.Second))
 			for i := range 3 {
 				if _, err := io.WriteString(c, "ping"); err != nil {
 					t.Fatal(err)
@@ -82,7 +80,7 @@ func TestIdleTimeoutEndsSessionWithBothWritesBlocked(t *testing.T) {
 			}
 		}
 	}
-	up := serveUpstream(t, func(c net.Conn) {
+	up := straittest.ServeTCP(t, func(c net.Conn) {
 		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
 		defer tc.Close()
 		if tc.Handshake() != nil {
@@ -95,10 +93,7 @@ func TestIdleTimeoutEndsSessionWithBothWritesBlocked(t *testing.T) {
 	h := &Handler{Group: newGroup(t, spec(up, 1)), Proxy: cfg, NoDelay: true, Buffers: NewBufferPool(16 << 10),
 		Handshake: goHandshake(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})}
 	tp := startProxy(t, h)
-	c, err := net.Dial("tcp", tp.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, tp.addr)
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	go flood(c) // never reads

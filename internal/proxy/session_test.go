@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/upstream"
 )
 
@@ -28,7 +29,7 @@ func TestWeightedRoundRobinThroughSessions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var specs []upstream.ServerSpec
 			for i, w := range tc.weights {
-				specs = append(specs, spec(serveUpstream(t, sayName(string(rune('a'+i)))), w))
+				specs = append(specs, spec(straittest.ServeTCP(t, straittest.Say(string(rune('a'+i)))), w))
 			}
 			tp := startProxy(t, &Handler{Group: newGroup(t, specs...), Proxy: testProxyConfig()})
 			var got strings.Builder
@@ -44,8 +45,8 @@ func TestWeightedRoundRobinThroughSessions(t *testing.T) {
 }
 
 func TestDeadPeerIsSkippedAndNoSessionFails(t *testing.T) {
-	dead := refusedAddr(t)
-	alive := serveUpstream(t, sayName("alive"))
+	dead := straittest.RefusedAddr(t)
+	alive := straittest.ServeTCP(t, straittest.Say("alive"))
 	tp := startProxy(t, &Handler{Group: newGroup(t, spec(dead, 1), spec(alive, 1)), Proxy: testProxyConfig()})
 	for i := range 6 {
 		if got := roundTrip(t, tp.addr, ""); got != "alive" {
@@ -81,8 +82,8 @@ func refusingDial(addr string, down *atomic.Bool) func(context.Context, string, 
 }
 
 func TestMaxFailsRecoveryAfterFailTimeout(t *testing.T) {
-	a := serveUpstream(t, sayName("a"))
-	b := serveUpstream(t, sayName("b"))
+	a := straittest.ServeTCP(t, straittest.Say("a"))
+	b := straittest.ServeTCP(t, straittest.Say("b"))
 	var now atomic.Int64
 	now.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
 	clock := func() time.Time { return time.Unix(0, now.Load()) }
@@ -121,7 +122,7 @@ func TestMaxFailsRecoveryAfterFailTimeout(t *testing.T) {
 
 func TestUpstreamFailuresEndWith502(t *testing.T) {
 	t.Run("single peer refused", func(t *testing.T) {
-		tp := startProxy(t, &Handler{Group: newGroup(t, spec(refusedAddr(t), 1)), Proxy: testProxyConfig()})
+		tp := startProxy(t, &Handler{Group: newGroup(t, spec(straittest.RefusedAddr(t), 1)), Proxy: testProxyConfig()})
 		roundTrip(t, tp.addr, "hello")
 		rec := tp.record(t)
 		if rec.Status != 502 || len(rec.Attempts) != 1 || rec.UpstreamGroup != "" {
@@ -129,7 +130,7 @@ func TestUpstreamFailuresEndWith502(t *testing.T) {
 		}
 	})
 	t.Run("no live upstreams", func(t *testing.T) {
-		tp := startProxy(t, &Handler{Group: newGroup(t, spec(refusedAddr(t), 1), spec(refusedAddr(t), 1)), Proxy: testProxyConfig()})
+		tp := startProxy(t, &Handler{Group: newGroup(t, spec(straittest.RefusedAddr(t), 1), spec(straittest.RefusedAddr(t), 1)), Proxy: testProxyConfig()})
 		roundTrip(t, tp.addr, "")
 		if rec := tp.record(t); rec.Status != 502 || len(rec.Attempts) != 2 {
 			t.Errorf("first session: status %d attempts %+v", rec.Status, rec.Attempts)
@@ -146,7 +147,7 @@ func TestUpstreamFailuresEndWith502(t *testing.T) {
 	t.Run("next upstream off", func(t *testing.T) {
 		cfg := testProxyConfig()
 		cfg.NextUpstream = false
-		tp := startProxy(t, &Handler{Group: newGroup(t, spec(refusedAddr(t), 1), spec(serveUpstream(t, sayName("b")), 1)), Proxy: cfg})
+		tp := startProxy(t, &Handler{Group: newGroup(t, spec(straittest.RefusedAddr(t), 1), spec(straittest.ServeTCP(t, straittest.Say("b")), 1)), Proxy: cfg})
 		if got := roundTrip(t, tp.addr, ""); got != "" {
 			t.Errorf("got %q", got)
 		}
@@ -157,7 +158,7 @@ func TestUpstreamFailuresEndWith502(t *testing.T) {
 	t.Run("tries limit", func(t *testing.T) {
 		cfg := testProxyConfig()
 		cfg.NextUpstreamTries = 2
-		g := newGroup(t, spec(refusedAddr(t), 1), spec(refusedAddr(t), 1), spec(serveUpstream(t, sayName("c")), 1))
+		g := newGroup(t, spec(straittest.RefusedAddr(t), 1), spec(straittest.RefusedAddr(t), 1), spec(straittest.ServeTCP(t, straittest.Say("c")), 1))
 		tp := startProxy(t, &Handler{Group: g, Proxy: cfg})
 		roundTrip(t, tp.addr, "")
 		if rec := tp.record(t); rec.Status != 502 || len(rec.Attempts) != 2 {
@@ -184,12 +185,9 @@ func TestConnectTimeoutIsLoggedAsUpstreamTimedOut(t *testing.T) {
 }
 
 func TestInfoLinesLikeNginx(t *testing.T) {
-	up := serveUpstream(t, echo)
+	up := straittest.ServeTCP(t, straittest.Echo)
 	tp := startProxy(t, &Handler{Group: newGroup(t, spec(up, 1)), Proxy: testProxyConfig(), NoDelay: true})
-	c, err := net.Dial("tcp", tp.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, tp.addr)
 	io.WriteString(c, "hello")
 	buf := make([]byte, 5)
 	io.ReadFull(c, buf)
@@ -209,7 +207,7 @@ func TestInfoLinesLikeNginx(t *testing.T) {
 
 func TestProxyProtocolHeaderGoesFirstToUpstream(t *testing.T) {
 	lines := make(chan string, 1)
-	up := serveUpstream(t, func(c net.Conn) {
+	up := straittest.ServeTCP(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		line, _ := br.ReadString('\n')
 		rest, _ := io.ReadAll(br)
@@ -218,10 +216,7 @@ func TestProxyProtocolHeaderGoesFirstToUpstream(t *testing.T) {
 	cfg := testProxyConfig()
 	cfg.ProxyProtocol = true
 	tp := startProxy(t, &Handler{Group: newGroup(t, spec(up, 1)), Proxy: cfg, NoDelay: true})
-	c, err := net.Dial("tcp", tp.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, tp.addr)
 	io.WriteString(c, "payload")
 	c.(*net.TCPConn).CloseWrite()
 	io.ReadAll(c)
@@ -238,7 +233,7 @@ func TestProxyProtocolHeaderGoesFirstToUpstream(t *testing.T) {
 func TestIdleTimeout(t *testing.T) {
 	for _, buffered := range []bool{false, true} {
 		t.Run(fmt.Sprintf("buffered=%v", buffered), func(t *testing.T) {
-			up := serveUpstream(t, echo)
+			up := straittest.ServeTCP(t, straittest.Echo)
 			cfg := testProxyConfig()
 			cfg.Timeout = 300 * time.Millisecond
 			h := &Handler{Group: newGroup(t, spec(up, 1)), Proxy: cfg, NoDelay: true, Buffers: NewBufferPool(4096)}
@@ -250,12 +245,8 @@ func TestIdleTimeout(t *testing.T) {
 				}
 			}
 			tp := startProxy(t, h)
-			c, err := net.Dial("tcp", tp.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := straittest.Dial(t, tp.addr)
 			defer c.Close()
-			c.SetDeadline(time.Now().Add(10 * time.Second))
 			// Activity every 100ms for well over the timeout keeps the
 			// session alive.
 			buf := make([]byte, 1)
@@ -284,9 +275,9 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func TestCancelCutsSession(t *testing.T) {
-	up := serveUpstream(t, echo)
+	up := straittest.ServeTCP(t, straittest.Echo)
 	h := &Handler{Group: newGroup(t, spec(up, 1)), Proxy: testProxyConfig()}
-	ln := listenTCP(t)
+	ln := straittest.Listen(t)
 	defer ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -299,10 +290,7 @@ func TestCancelCutsSession(t *testing.T) {
 		rec := newRecord()
 		h.Serve(ctx, &Session{Client: c, Log: discardLogger(), Record: rec})
 	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, ln.Addr().String())
 	defer c.Close()
 	io.WriteString(c, "x")
 	b := make([]byte, 1)
@@ -316,17 +304,13 @@ func TestCancelCutsSession(t *testing.T) {
 }
 
 func TestRateLimitedCopyKeepsBytes(t *testing.T) {
-	up := serveUpstream(t, echo)
+	up := straittest.ServeTCP(t, straittest.Echo)
 	cfg := testProxyConfig()
 	cfg.UploadRate, cfg.DownloadRate = 1<<20, 1<<20
 	tp := startProxy(t, &Handler{Group: newGroup(t, spec(up, 1)), Proxy: cfg, Buffers: NewBufferPool(8192)})
 	msg := strings.Repeat("0123456789abcdef", 4096) // 64 KiB: beyond one burst
-	c, err := net.Dial("tcp", tp.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, tp.addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	go io.WriteString(c, msg)
 	got := make([]byte, len(msg))
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != msg {

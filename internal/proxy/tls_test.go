@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/straitproxy/strait/internal/accesslog"
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 // selfSigned makes a certificate for 127.0.0.1.
@@ -61,7 +62,7 @@ func TestTLSUpstreamHalfClose(t *testing.T) {
 	cert := selfSigned(t)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert.Leaf)
-	up := serveUpstream(t, func(c net.Conn) {
+	up := straittest.ServeTCP(t, func(c net.Conn) {
 		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool})
 		defer tc.Close()
 		got, err := io.ReadAll(tc) // until the proxy passes the client's EOF on
@@ -74,12 +75,8 @@ func TestTLSUpstreamHalfClose(t *testing.T) {
 		Handshake: goHandshake(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, ServerName: "127.0.0.1"})}
 	h.Proxy.HalfClose = true
 	tp := startProxy(t, h)
-	c, err := net.Dial("tcp", tp.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, tp.addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(c, "hello")
 	c.(*net.TCPConn).CloseWrite()
 	got, err := io.ReadAll(c)
@@ -114,7 +111,7 @@ func TestHandshakeFailureMovesOnWithoutLeakingClientBytes(t *testing.T) {
 	var seen recorder
 	// The first peer is not a TLS server: it answers the ClientHello with
 	// garbage, so the handshake fails.
-	bad := serveUpstream(t, func(c net.Conn) {
+	bad := straittest.ServeTCP(t, func(c net.Conn) {
 		buf := make([]byte, 4096)
 		c.SetReadDeadline(time.Now().Add(2 * time.Second))
 		n, _ := c.Read(buf)
@@ -127,7 +124,7 @@ func TestHandshakeFailureMovesOnWithoutLeakingClientBytes(t *testing.T) {
 		seen.b.Write(rest)
 		seen.mu.Unlock()
 	})
-	good := serveUpstream(t, func(c net.Conn) {
+	good := straittest.ServeTCP(t, func(c net.Conn) {
 		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
 		defer tc.Close()
 		io.Copy(tc, tc)
@@ -135,12 +132,8 @@ func TestHandshakeFailureMovesOnWithoutLeakingClientBytes(t *testing.T) {
 	h := &Handler{Group: newGroup(t, spec(bad, 1), spec(good, 1)), Proxy: testProxyConfig(), NoDelay: true,
 		Handshake: goHandshake(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})}
 	tp := startProxy(t, h)
-	c, err := net.Dial("tcp", tp.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, tp.addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(c, "SECRET-PAYLOAD") // sent before any upstream is chosen
 	got := make([]byte, len("SECRET-PAYLOAD"))
 	if _, err := io.ReadFull(c, got); err != nil {

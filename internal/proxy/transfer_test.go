@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 func testProxyConfig() config.Proxy {
@@ -81,7 +82,7 @@ func TestTransferIsByteExactBothWaysAtOnce(t *testing.T) {
 			n := tc.size
 			type sums struct{ got, sent uint64 }
 			upDone := make(chan sums, 1)
-			upAddr := serveUpstream(t, func(c net.Conn) {
+			upAddr := straittest.ServeTCP(t, func(c net.Conn) {
 				// Reply while receiving; with half-close, the second
 				// half of the reply goes out only after the client's EOF.
 				received := make(chan struct{})
@@ -117,10 +118,7 @@ func TestTransferIsByteExactBothWaysAtOnce(t *testing.T) {
 			}
 			tp := startProxy(t, h)
 
-			c, err := net.Dial("tcp", tp.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := straittest.Dial(t, tp.addr)
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(90 * time.Second))
 			var sent uint64

@@ -2,19 +2,20 @@ package server
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 const proxyFormat = `log_format proxy '$remote_addr [$time_local] $protocol $status $bytes_sent $bytes_received $session_time "$upstream_addr" "$upstream_bytes_sent" "$upstream_bytes_received" "$upstream_connect_time"';`
 
 func TestAccessLogLinesByOutcome(t *testing.T) {
 	dir := t.TempDir()
-	up := serveUpstream(t, echo)
-	pOK, p502, p403, p503 := freePort(t), freePort(t), freePort(t), freePort(t)
+	up := straittest.ServeTCP(t, straittest.Echo)
+	pOK, p502, p403, p503 := straittest.FreePort(t), straittest.FreePort(t), straittest.FreePort(t), straittest.FreePort(t)
 	cfg := mustConfig(t, dir, fmt.Sprintf(`
 events { worker_connections 1024; }
 stream {
@@ -22,13 +23,13 @@ stream {
     limit_conn_zone $binary_remote_addr zone=perip:1m;
     upstream dead { server 127.0.0.1:1 down; }
     access_log {{dir}}/access.log proxy;
-    server { listen 127.0.0.1:%d; proxy_pass %s; }
-    server { listen 127.0.0.1:%d; proxy_pass dead; }
-    server { listen 127.0.0.1:%d; deny 127.0.0.0/8; allow all; proxy_pass %s; }
-    server { listen 127.0.0.1:%d; limit_conn perip 1; proxy_pass %s; }
+    server { listen 127.0.0.1:%s; proxy_pass %s; }
+    server { listen 127.0.0.1:%s; proxy_pass dead; }
+    server { listen 127.0.0.1:%s; deny 127.0.0.0/8; allow all; proxy_pass %s; }
+    server { listen 127.0.0.1:%s; limit_conn perip 1; proxy_pass %s; }
 }`, proxyFormat, pOK, up, p502, p403, up, p503, up))
 	ts := startServer(t, cfg)
-	addr := func(p int) string { return fmt.Sprintf("127.0.0.1:%d", p) }
+	addr := func(p string) string { return "127.0.0.1:" + p }
 	logPath := filepath.Join(dir, "access.log")
 
 	echoSession(t, addr(pOK), "hello")
@@ -37,10 +38,7 @@ stream {
 	roundTrip(t, addr(p403), "x")
 	// Hold one session open so the second from the same address is over
 	// the limit.
-	held, err := net.Dial("tcp", addr(p503))
-	if err != nil {
-		t.Fatal(err)
-	}
+	held := straittest.Dial(t, addr(p503))
 	if err := echoOnce(held, "held"); err != nil {
 		t.Fatal(err)
 	}
@@ -69,11 +67,11 @@ stream {
 	}
 	log := ts.log.String()
 	for _, w := range []string{
-		`no live upstreams while connecting to upstream, client: 127.0.0.1, server: 127.0.0.1:` + itoa(p502) + `, upstream: "dead"`,
-		`access forbidden by rule, client: 127.0.0.1, server: 127.0.0.1:` + itoa(p403),
-		`limiting connections by zone "perip", client: 127.0.0.1, server: 127.0.0.1:` + itoa(p503),
+		`no live upstreams while connecting to upstream, client: 127.0.0.1, server: 127.0.0.1:` + p502 + `, upstream: "dead"`,
+		`access forbidden by rule, client: 127.0.0.1, server: 127.0.0.1:` + p403,
+		`limiting connections by zone "perip", client: 127.0.0.1, server: 127.0.0.1:` + p503,
 		` client 127.0.0.1:`,
-		` connected to 127.0.0.1:` + itoa(pOK) + "\n",
+		` connected to 127.0.0.1:` + pOK + "\n",
 	} {
 		if !strings.Contains(log, w) {
 			t.Errorf("error log lacks %q:\n%s", w, log)

@@ -7,18 +7,25 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 func benchServer(b *testing.B, extra string) (string, *testServer) {
 	b.Helper()
 	dir := b.TempDir()
-	up := serveUpstream(b, echo)
-	port := freePort(b)
+	// A benchmark's session may stream for longer than the per-connection
+	// deadline ServeTCP sets, so the upstream clears it.
+	up := straittest.ServeTCP(b, func(c net.Conn) {
+		c.SetDeadline(time.Time{})
+		straittest.Echo(c)
+	})
+	port := straittest.FreePort(b)
 	ts := startServer(b, mustConfig(b, dir, fmt.Sprintf(`
 error_log stderr error;
 events { worker_connections 100000; }
-stream { server { listen 127.0.0.1:%d; proxy_pass %s; %s } }`, port, up, extra)))
-	return fmt.Sprintf("127.0.0.1:%d", port), ts
+stream { server { listen 127.0.0.1:%s; proxy_pass %s; %s } }`, port, up, extra)))
+	return "127.0.0.1:" + port, ts
 }
 
 // BenchmarkSessionRoundTrip is one short proxied session: connect, one

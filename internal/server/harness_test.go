@@ -1,16 +1,12 @@
 package server
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,39 +14,11 @@ import (
 
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/errlog"
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// syncBuffer is a concurrency-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // loadConfig writes text as nginx.conf in a temporary directory (also
@@ -77,13 +45,13 @@ func mustConfig(t testing.TB, dir, text string) *config.Config {
 // testServer is a running Server with its error log captured.
 type testServer struct {
 	*Server
-	log  *syncBuffer
+	log  *straittest.LockedBuffer
 	done chan error
 }
 
 func startServer(t testing.TB, cfg *config.Config) *testServer {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &straittest.LockedBuffer{}
 	logger := slog.New(errlog.NewHandler(buf, errlog.LevelInfo, errlog.Options{PID: 1}))
 	srv, err := New(cfg, Options{Logger: logger, Hostname: "testhost", PID: 1})
 	if err != nil {
@@ -98,48 +66,11 @@ func startServer(t testing.TB, cfg *config.Config) *testServer {
 	return ts
 }
 
-// serveUpstream runs handle for every connection on a loopback listener.
-func serveUpstream(t testing.TB, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				handle(c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-func echo(c net.Conn) { io.Copy(c, c) }
-
-func sayName(name string) func(net.Conn) {
-	return func(c net.Conn) { io.WriteString(c, name) }
-}
-
 // echoSession connects, echoes msg once and closes.
 func echoSession(t testing.TB, addr, msg string) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if err := echoOnce(c, msg); err != nil {
 		t.Fatal(err)
 	}
@@ -148,12 +79,8 @@ func echoSession(t testing.TB, addr, msg string) {
 // roundTrip sends msg and returns everything read until the proxy closes.
 func roundTrip(t testing.TB, addr, msg string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(c, msg)
 	b, _ := io.ReadAll(c)
 	return string(b)
@@ -194,34 +121,4 @@ func readFile(t testing.TB, path string) string {
 	return string(b)
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-// freePortRange returns the first of n consecutive loopback ports that were
-// free a moment ago. It looks below the usual ephemeral range, where
-// TIME_WAIT sockets of earlier client connections do not block binding.
-func freePortRange(t testing.TB, n int) int {
-	t.Helper()
-	for range 200 {
-		first := 10000 + rand.IntN(20000)
-		var held []net.Listener
-		ok := true
-		for i := range n {
-			ln, err := net.Listen("tcp", "127.0.0.1:"+itoa(first+i))
-			if err != nil {
-				ok = false
-				break
-			}
-			held = append(held, ln)
-		}
-		for _, ln := range held {
-			ln.Close()
-		}
-		if ok {
-			return first
-		}
-	}
-	t.Fatalf("no %d consecutive free ports", n)
-	return 0
-}

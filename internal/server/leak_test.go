@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 func openFDs(t testing.TB) int {
@@ -30,25 +32,21 @@ func TestNoGoroutineOrFDLeakAfterManySessions(t *testing.T) {
 	// The upstream answers and closes first, and so does the proxy
 	// towards the client: TIME_WAIT then sits on listening ports, not on
 	// thousands of ephemeral ports that later tests may want to bind.
-	up := serveUpstream(t, func(c net.Conn) {
+	up := straittest.ServeTCP(t, func(c net.Conn) {
 		buf := make([]byte, len("leak check"))
 		if _, err := io.ReadFull(c, buf); err == nil {
 			c.Write(buf)
 		}
 	})
-	refused := func() string {
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		defer ln.Close()
-		return ln.Addr().String()
-	}()
-	port, port2 := freePort(t), freePort(t)
+	refused := straittest.RefusedAddr(t)
+	port, port2 := straittest.FreePort(t), straittest.FreePort(t)
 	cfg := mustConfig(t, dir, fmt.Sprintf(`
 events { worker_connections 256; }
 stream {
     %s
     upstream mixed { server %s; server %s; }
-    server { listen 127.0.0.1:%d; proxy_pass %s; access_log {{dir}}/access.log proxy; }
-    server { listen 127.0.0.1:%d; proxy_pass mixed; }
+    server { listen 127.0.0.1:%s; proxy_pass %s; access_log {{dir}}/access.log proxy; }
+    server { listen 127.0.0.1:%s; proxy_pass mixed; }
 }`, proxyFormat, refused, up, port, up, port2))
 	// Baseline after the upstream listener exists, before the server.
 	runtime.GC()
@@ -62,9 +60,9 @@ stream {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < sessions; i += workers {
-				addr := fmt.Sprintf("127.0.0.1:%d", port)
+				addr := "127.0.0.1:" + port
 				if i%4 == 3 {
-					addr = fmt.Sprintf("127.0.0.1:%d", port2)
+					addr = "127.0.0.1:" + port2
 				}
 				c, err := net.Dial("tcp", addr)
 				if err != nil {

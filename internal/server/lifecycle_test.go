@@ -12,27 +12,29 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 func TestReloadUnderLoadCutsNothingAndRefusesNothing(t *testing.T) {
 	dir := t.TempDir()
-	up := serveUpstream(t, echo)
-	port, extra := freePort(t), freePort(t)
+	up := straittest.ServeTCP(t, straittest.Echo)
+	port, extra := straittest.FreePort(t), straittest.FreePort(t)
 	conf := func(timeout string, withExtra bool) string {
 		extraServer := ""
 		if withExtra {
-			extraServer = fmt.Sprintf("server { listen 127.0.0.1:%d; proxy_pass %s; }", extra, up)
+			extraServer = fmt.Sprintf("server { listen 127.0.0.1:%s; proxy_pass %s; }", extra, up)
 		}
 		return fmt.Sprintf(`
 events { worker_connections 4096; }
 stream {
     %s
-    server { listen 127.0.0.1:%d; proxy_timeout %s; proxy_pass %s; access_log {{dir}}/access.log proxy; }
+    server { listen 127.0.0.1:%s; proxy_timeout %s; proxy_pass %s; access_log {{dir}}/access.log proxy; }
     %s
 }`, proxyFormat, port, timeout, up, extraServer)
 	}
 	ts := startServer(t, mustConfig(t, dir, conf("10m", false)))
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	addr := "127.0.0.1:" + port
 
 	var failures atomic.Int64
 	var failMsg atomic.Value
@@ -132,7 +134,7 @@ stream {
 	}
 	// The listener that came and went follows the last configuration,
 	// which has none on that port.
-	if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", extra)); err == nil {
+	if c, err := net.Dial("tcp", "127.0.0.1:"+extra); err == nil {
 		c.Close()
 		t.Error("listener dropped by the last reload still accepts")
 	}
@@ -140,16 +142,12 @@ stream {
 
 func TestShutdownDrainsRunningSessions(t *testing.T) {
 	dir := t.TempDir()
-	up := serveUpstream(t, echo)
-	port := freePort(t)
-	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%d; proxy_pass %s; } }`, port, up)))
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	up := straittest.ServeTCP(t, straittest.Echo)
+	port := straittest.FreePort(t)
+	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)))
+	addr := "127.0.0.1:" + port
+	c := straittest.Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if err := echoOnce(c, "before"); err != nil {
 		t.Fatal(err)
 	}
@@ -182,13 +180,10 @@ func TestShutdownDrainsRunningSessions(t *testing.T) {
 
 func TestShutdownCutsWhenContextEnds(t *testing.T) {
 	dir := t.TempDir()
-	up := serveUpstream(t, echo)
-	port := freePort(t)
-	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%d; proxy_pass %s; } }`, port, up)))
-	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		t.Fatal(err)
-	}
+	up := straittest.ServeTCP(t, straittest.Echo)
+	port := straittest.FreePort(t)
+	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)))
+	c := straittest.Dial(t, "127.0.0.1:"+port)
 	defer c.Close()
 	if err := echoOnce(c, "x"); err != nil {
 		t.Fatal(err)
@@ -206,13 +201,10 @@ func TestShutdownCutsWhenContextEnds(t *testing.T) {
 
 func TestCloseCutsSessionsAtOnce(t *testing.T) {
 	dir := t.TempDir()
-	up := serveUpstream(t, echo)
-	port := freePort(t)
-	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%d; proxy_pass %s; } }`, port, up)))
-	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		t.Fatal(err)
-	}
+	up := straittest.ServeTCP(t, straittest.Echo)
+	port := straittest.FreePort(t)
+	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)))
+	c := straittest.Dial(t, "127.0.0.1:"+port)
 	defer c.Close()
 	if err := echoOnce(c, "x"); err != nil {
 		t.Fatal(err)
@@ -230,14 +222,11 @@ func TestCloseCutsSessionsAtOnce(t *testing.T) {
 
 func TestWorkerShutdownTimeoutCutsOldSessionsAfterReload(t *testing.T) {
 	dir := t.TempDir()
-	up := serveUpstream(t, echo)
-	port := freePort(t)
-	text := fmt.Sprintf(`worker_shutdown_timeout 100ms; stream { server { listen 127.0.0.1:%d; proxy_pass %s; } }`, port, up)
+	up := straittest.ServeTCP(t, straittest.Echo)
+	port := straittest.FreePort(t)
+	text := fmt.Sprintf(`worker_shutdown_timeout 100ms; stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)
 	ts := startServer(t, mustConfig(t, dir, text))
-	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := straittest.Dial(t, "127.0.0.1:"+port)
 	defer c.Close()
 	if err := echoOnce(c, "x"); err != nil {
 		t.Fatal(err)
@@ -250,16 +239,16 @@ func TestWorkerShutdownTimeoutCutsOldSessionsAfterReload(t *testing.T) {
 		t.Fatalf("old session not cut after worker_shutdown_timeout: %v", err)
 	}
 	// New sessions run on the new configuration.
-	echoSession(t, fmt.Sprintf("127.0.0.1:%d", port), "new")
+	echoSession(t, "127.0.0.1:"+port, "new")
 }
 
 func TestReopenLogsAfterRename(t *testing.T) {
 	dir := t.TempDir()
-	up := serveUpstream(t, echo)
-	port := freePort(t)
+	up := straittest.ServeTCP(t, straittest.Echo)
+	port := straittest.FreePort(t)
 	srvCfg := mustConfig(t, dir, fmt.Sprintf(`
 error_log {{dir}}/error.log info;
-stream { %s server { listen 127.0.0.1:%d; proxy_pass %s; access_log {{dir}}/access.log proxy; } }`, proxyFormat, port, up))
+stream { %s server { listen 127.0.0.1:%s; proxy_pass %s; access_log {{dir}}/access.log proxy; } }`, proxyFormat, port, up))
 	srv, err := New(srvCfg, Options{PID: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +259,7 @@ stream { %s server { listen 127.0.0.1:%d; proxy_pass %s; access_log {{dir}}/acce
 		srv.Close()
 		<-done
 	}()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	addr := "127.0.0.1:" + port
 	access, errorLog := filepath.Join(dir, "access.log"), filepath.Join(dir, "error.log")
 	echoSession(t, addr, "one")
 	waitFor(t, "first access line", func() bool { return strings.Count(readFile(t, access), "\n") == 1 })

@@ -9,28 +9,30 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 func TestListenForms(t *testing.T) {
 	dir := t.TempDir()
-	a := serveUpstream(t, sayName("wildcard"))
-	b := serveUpstream(t, sayName("specific"))
-	c := serveUpstream(t, sayName("range"))
-	u := serveUpstream(t, sayName("unix"))
-	p, r := freePort(t), freePortRange(t, 2)
+	a := straittest.ServeTCP(t, straittest.Say("wildcard"))
+	b := straittest.ServeTCP(t, straittest.Say("specific"))
+	c := straittest.ServeTCP(t, straittest.Say("range"))
+	u := straittest.ServeTCP(t, straittest.Say("unix"))
+	p, r := straittest.FreePort(t), straittest.FreePortRange(t, 2)
 	sock := filepath.Join(dir, "in.sock")
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
 stream {
-    server { listen %d; proxy_pass %s; }
-    server { listen 127.0.0.1:%d; proxy_pass %s; }
+    server { listen %s; proxy_pass %s; }
+    server { listen 127.0.0.1:%s; proxy_pass %s; }
     server { listen 127.0.0.1:%d-%d so_keepalive=on backlog=16 rcvbuf=64k; proxy_pass %s; }
     server { listen unix:%s; proxy_pass %s; }
 }`, p, a, p, b, r, r+1, c, sock, u)))
 	for _, tc := range []struct{ network, addr, want string }{
 		// A specific address shares the wildcard socket, dispatched by
 		// the local address, as nginx does without "bind".
-		{"tcp", fmt.Sprintf("127.0.0.1:%d", p), "specific"},
-		{"tcp", fmt.Sprintf("127.0.0.2:%d", p), "wildcard"},
+		{"tcp", "127.0.0.1:" + p, "specific"},
+		{"tcp", fmt.Sprintf("127.0.0.2:%s", p), "wildcard"},
 		{"tcp", fmt.Sprintf("127.0.0.1:%d", r), "range"},
 		{"tcp", fmt.Sprintf("127.0.0.1:%d", r+1), "range"},
 		{"unix", sock, "unix"},
@@ -74,18 +76,18 @@ func TestBindErrorInNginxWords(t *testing.T) {
 func TestProxyProtocolOnListen(t *testing.T) {
 	dir := t.TempDir()
 	got := make(chan string, 1)
-	up := serveUpstream(t, func(c net.Conn) {
+	up := straittest.ServeTCP(t, func(c net.Conn) {
 		b, _ := bufio.NewReader(c).ReadString('!')
 		got <- b
 		io.WriteString(c, "ok")
 	})
-	port := freePort(t)
+	port := straittest.FreePort(t)
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
 stream {
     log_format pp '$status $proxy_protocol_addr:$proxy_protocol_port $remote_addr';
-    server { listen 127.0.0.1:%d proxy_protocol; proxy_protocol_timeout 5s; proxy_pass %s; access_log {{dir}}/pp.log pp; }
+    server { listen 127.0.0.1:%s proxy_protocol; proxy_protocol_timeout 5s; proxy_pass %s; access_log {{dir}}/pp.log pp; }
 }`, port, up)))
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	addr := "127.0.0.1:" + port
 	// The header and the first payload bytes arrive in one segment; the
 	// payload must still reach the upstream.
 	if reply := roundTrip(t, addr, "PROXY TCP4 192.0.2.7 192.0.2.1 4000 80\r\nhello!"); reply != "ok" {
@@ -109,20 +111,16 @@ stream {
 
 func TestWorkerConnectionsPausesAccept(t *testing.T) {
 	dir := t.TempDir()
-	up := serveUpstream(t, echo)
-	port := freePort(t)
+	up := straittest.ServeTCP(t, straittest.Echo)
+	port := straittest.FreePort(t)
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
 events { worker_connections 2; }
-stream { server { listen 127.0.0.1:%d; proxy_pass %s; } }`, port, up)))
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)))
+	addr := "127.0.0.1:" + port
 	var open []net.Conn
 	for range 2 {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := straittest.Dial(t, addr)
 		defer c.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
 		if err := echoOnce(c, "x"); err != nil {
 			t.Fatal(err)
 		}
@@ -130,12 +128,8 @@ stream { server { listen 127.0.0.1:%d; proxy_pass %s; } }`, port, up)))
 	}
 	// The third connection completes in the kernel's backlog but is not
 	// accepted while two sessions run.
-	third, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	third := straittest.Dial(t, addr)
 	defer third.Close()
-	third.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(third, "y")
 	time.Sleep(100 * time.Millisecond)
 	if st := ts.Stats(); st.Accepted != 2 || st.Active != 2 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -31,7 +32,7 @@ func (u *tlsUpstream) received() string {
 func startTLSUpstream(t *testing.T, cfg *tls.Config) *tlsUpstream {
 	t.Helper()
 	u := &tlsUpstream{}
-	u.addr = serveUpstream(t, func(c net.Conn) {
+	u.addr = straittest.ServeTCP(t, func(c net.Conn) {
 		tc := tls.Server(c, cfg)
 		c.SetDeadline(time.Now().Add(10 * time.Second))
 		if err := tc.Handshake(); err != nil {
@@ -73,7 +74,7 @@ func TestTLSToUpstreams(t *testing.T) {
 	bad1 := startTLSUpstream(t, &tls.Config{Certificates: []tls.Certificate{untrustedLeaf.TLSCertificate()}})
 	bad2 := startTLSUpstream(t, &tls.Config{Certificates: []tls.Certificate{untrustedLeaf.TLSCertificate()}})
 
-	pMixed, pBad := freePort(t), freePort(t)
+	pMixed, pBad := straittest.FreePort(t), straittest.FreePort(t)
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
 stream {
     log_format ssl '$status "$upstream_addr" $upstream_ssl_protocol $upstream_ssl_cipher $upstream_ssl_session_reused $upstream_ssl_verify $upstream_ssl_server_name';
@@ -87,15 +88,15 @@ stream {
     proxy_ssl_name upstream.test;
     proxy_ssl_server_name on;
     access_log {{dir}}/ssl.log ssl;
-    server { listen 127.0.0.1:%d; proxy_pass mixed; }
-    server { listen 127.0.0.1:%d; proxy_pass allbad; }
+    server { listen 127.0.0.1:%s; proxy_pass mixed; }
+    server { listen 127.0.0.1:%s; proxy_pass allbad; }
 }`, bad1.addr, good.addr, bad2.addr, bad1.addr, clientCert, clientKey, caPath, pMixed, pBad)))
 
 	// mixed: the untrusted peer comes first; its failure moves the
 	// session on to the good one.
-	echoSession(t, fmt.Sprintf("127.0.0.1:%d", pMixed), "SECRET-1")
+	echoSession(t, "127.0.0.1:"+pMixed, "SECRET-1")
 	// allbad: every peer fails verification.
-	if got := roundTrip(t, fmt.Sprintf("127.0.0.1:%d", pBad), "SECRET-2"); got != "" {
+	if got := roundTrip(t, "127.0.0.1:"+pBad, "SECRET-2"); got != "" {
 		t.Errorf("allbad answered %q", got)
 	}
 	logPath := filepath.Join(dir, "ssl.log")

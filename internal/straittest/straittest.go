@@ -1,22 +1,21 @@
 // Package straittest holds loopback scaffolding shared by strait's tests,
 // the way net/http/httptest serves tests of HTTP code: a log sink safe for
-// concurrent writers, free loopback ports, a TCP server running a handler
-// per connection, and an in-process strait serving a configuration file.
-// Only tests import it; nothing in the strait binary does.
+// concurrent writers, free loopback ports and a TCP server running a
+// handler per connection. It imports no strait package, so the internal
+// tests of every package can use it; an in-process strait lives in
+// internal/server/servertest. Only tests import it; nothing in the strait
+// binary does.
 package straittest
 
 import (
 	"bytes"
-	"log/slog"
+	"io"
+	"math/rand/v2"
 	"net"
-	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/straitproxy/strait/internal/config"
-	"github.com/straitproxy/strait/internal/errlog"
-	"github.com/straitproxy/strait/internal/server"
 )
 
 // ConnDeadline bounds every connection ServeTCP accepts, so a handler
@@ -60,6 +59,14 @@ func FreeAddr(tb testing.TB) string {
 	return ln.Addr().String()
 }
 
+// RefusedAddr returns a loopback address nothing listens on, for a peer
+// whose connections must be refused. It is FreeAddr under the name that
+// says why a test wants it.
+func RefusedAddr(tb testing.TB) string {
+	tb.Helper()
+	return FreeAddr(tb)
+}
+
 // FreePort is FreeAddr's port alone, as a string.
 func FreePort(tb testing.TB) string {
 	tb.Helper()
@@ -70,16 +77,79 @@ func FreePort(tb testing.TB) string {
 	return port
 }
 
-// ServeTCP listens on a loopback port, serves it with ServeListener and
-// returns its address.
-func ServeTCP(tb testing.TB, handle func(net.Conn)) string {
+// FreePortRange returns the first of n consecutive loopback ports that
+// were free a moment ago. It looks below the usual ephemeral range
+// (32768 and up on Linux), so neither a client socket the kernel numbers
+// in between nor the TIME_WAIT left by earlier clients takes them; asking
+// for several ports at once also keeps them distinct.
+func FreePortRange(tb testing.TB, n int) int {
+	tb.Helper()
+	for range 200 {
+		first := 10000 + rand.IntN(20000)
+		var held []net.Listener
+		ok := true
+		for i := range n {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(first+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, ln)
+		}
+		for _, ln := range held {
+			ln.Close()
+		}
+		if ok {
+			return first
+		}
+	}
+	tb.Fatalf("no %d consecutive free ports", n)
+	return 0
+}
+
+// Listen returns a listener on a free loopback port, closed when the test
+// ends (closing it earlier is fine).
+func Listen(tb testing.TB) net.Listener {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// ServeTCP listens on a loopback port, serves it with ServeListener and
+// returns its address.
+func ServeTCP(tb testing.TB, handle func(net.Conn)) string {
+	tb.Helper()
+	ln := Listen(tb)
 	ServeListener(tb, ln, handle)
 	return ln.Addr().String()
+}
+
+// Dial connects to addr over TCP with ConnDeadline set, so a read from a
+// peer that never answers fails instead of hanging the test. The
+// connection is closed when the test ends; closing it earlier is fine.
+func Dial(tb testing.TB, addr string) net.Conn {
+	tb.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(ConnDeadline))
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Echo is a handler that writes back everything it reads until the peer
+// half-closes.
+func Echo(c net.Conn) { io.Copy(c, c) }
+
+// Say returns a handler that writes text and returns, so that the
+// connection closes.
+func Say(text string) func(net.Conn) {
+	return func(c net.Conn) { io.WriteString(c, text) }
 }
 
 // ServeListener runs handle on each connection ln accepts, under
@@ -105,49 +175,4 @@ func ServeListener(tb testing.TB, ln net.Listener, handle func(net.Conn)) {
 		ln.Close()
 		wg.Wait()
 	})
-}
-
-// Instance is a strait serving in-process.
-type Instance struct {
-	Server *server.Server
-	Log    *LockedBuffer // the error log, at level info
-}
-
-// Start loads the configuration file at confPath with prefix as the
-// prefix directory (as `strait -p prefix -c confPath` would), serves it
-// until the test ends and then stops it and waits for Serve to return.
-// If the test failed, the error log is logged.
-func Start(tb testing.TB, confPath, prefix string) *Instance {
-	tb.Helper()
-	cfg, err := config.Load(config.LoadOptions{File: confPath, Prefix: prefix})
-	if err != nil {
-		text, _ := os.ReadFile(confPath)
-		tb.Fatalf("load configuration: %v\n%s", err, text)
-	}
-	log := &LockedBuffer{}
-	logger := slog.New(errlog.NewHandler(log, errlog.LevelInfo, errlog.Options{PID: os.Getpid()}))
-	srv, err := server.New(cfg, server.Options{Logger: logger, PID: os.Getpid()})
-	if err != nil {
-		tb.Fatalf("start strait: %v", err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve() }()
-	tb.Cleanup(func() {
-		srv.Close()
-		<-served
-		if tb.Failed() {
-			tb.Logf("strait error log:\n%s", log.String())
-		}
-	})
-	return &Instance{Server: srv, Log: log}
-}
-
-// Addr returns the address of the first listener.
-func (in *Instance) Addr(tb testing.TB) string {
-	tb.Helper()
-	addrs := in.Server.Addrs()
-	if len(addrs) == 0 {
-		tb.Fatal("strait has no listener")
-	}
-	return addrs[0].String()
 }

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 )
@@ -80,12 +78,8 @@ func TestFreeAddrAndFreePortAreBindableLoopback(t *testing.T) {
 // peer closes.
 func dialAndRead(t *testing.T, addr, msg string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := Dial(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(ConnDeadline))
 	io.WriteString(c, msg)
 	b, err := io.ReadAll(c)
 	if err != nil {
@@ -107,19 +101,67 @@ func TestServeTCPRunsTheHandlerPerConnection(t *testing.T) {
 	}
 }
 
-func TestStartServesTheConfiguration(t *testing.T) {
-	up := ServeTCP(t, func(c net.Conn) { io.WriteString(c, "from upstream") })
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "strait.conf")
-	text := fmt.Sprintf("stream { server { listen %s; proxy_pass %s; } }\n", FreeAddr(t), up)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
+func TestHandlersAnswerAsDocumented(t *testing.T) {
+	tests := []struct {
+		name, send, want string
+		handle           func(net.Conn)
+	}{
+		{"Echo", "ping pong", "ping pong", Echo},
+		// Say reads nothing: data sent to it would make its close a reset.
+		{"Say", "", "hello", Say("hello")},
 	}
-	st := Start(t, conf, dir)
-	if got := dialAndRead(t, st.Addr(t), ""); got != "from upstream" {
-		t.Fatalf("through strait got %q, want %q", got, "from upstream")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := ServeTCP(t, tt.handle)
+			c := Dial(t, addr)
+			io.WriteString(c, tt.send)
+			c.(*net.TCPConn).CloseWrite()
+			b, err := io.ReadAll(c)
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if string(b) != tt.want {
+				t.Fatalf("got %q, want %q", b, tt.want)
+			}
+		})
 	}
-	if log := st.Log.String(); !strings.Contains(log, "[info]") {
-		t.Errorf("error log has no info records:\n%s", log)
+}
+
+func TestRefusedAddrRefuses(t *testing.T) {
+	addr := RefusedAddr(t)
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Fatalf("dial %s succeeded, want refused", addr)
+	}
+}
+
+func TestFreePortRangeIsBindableBelowEphemeral(t *testing.T) {
+	const n = 3
+	first := FreePortRange(t, n)
+	if first < 1024 || first+n > 32768 {
+		t.Fatalf("range %d..%d, want within 1024..32767", first, first+n-1)
+	}
+	for i := range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(first+i))
+		if err != nil {
+			t.Fatalf("port %d of the range: %v", first+i, err)
+		}
+		defer ln.Close()
+	}
+}
+
+func TestListenIsClosedWhenTheTestEnds(t *testing.T) {
+	var addr string
+	t.Run("inner", func(t *testing.T) {
+		addr = Listen(t).Addr().String()
+		if c, err := net.Dial("tcp", addr); err != nil {
+			t.Fatalf("dial while the test runs: %v", err)
+		} else {
+			c.Close()
+		}
+	})
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Fatalf("%s still listens after its test ended", addr)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/straitproxy/strait/internal/server/servertest"
 	"github.com/straitproxy/strait/internal/straittest"
 )
 
@@ -32,18 +33,7 @@ func strait(t *testing.T, text string) (string, *straittest.LockedBuffer) {
 	if err := os.WriteFile(path, []byte(strings.ReplaceAll(text, "{{dir}}", dir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return dir, straittest.Start(t, path, dir).Log
-}
-
-func dial(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(waitLimit))
-	t.Cleanup(func() { c.Close() })
-	return c
+	return dir, servertest.Start(t, path, dir).Log
 }
 
 func readAll(t *testing.T, c net.Conn) string {

@@ -21,7 +21,7 @@ func TestHalfClosedClientStillGetsTheReply(t *testing.T) {
 	})
 	port := straittest.FreePort(t)
 	strait(t, fmt.Sprintf(`stream { server { listen %s; proxy_half_close on; proxy_pass %s; } }`, port, up))
-	c := dial(t, addr(port))
+	c := straittest.Dial(t, addr(port))
 	io.WriteString(c, "request")
 	c.(*net.TCPConn).CloseWrite()
 	if got := readAll(t, c); got != "reply to request" {
@@ -40,7 +40,7 @@ func TestWithoutHalfCloseClientEOFEndsTheSession(t *testing.T) {
     log_format s '$status $bytes_received';
     server { listen %s; proxy_pass %s; access_log {{dir}}/a.log s; }
 }`, port, up))
-	c := dial(t, addr(port))
+	c := straittest.Dial(t, addr(port))
 	io.WriteString(c, "bye")
 	c.(*net.TCPConn).CloseWrite()
 	if got := readAll(t, c); got != "" {
@@ -61,7 +61,7 @@ func TestIdleSessionEndsAfterProxyTimeoutWithStatus200(t *testing.T) {
     log_format s '$status';
     server { listen %s; proxy_timeout 200ms; proxy_pass %s; access_log {{dir}}/a.log s; }
 }`, port, up))
-	c := dial(t, addr(port))
+	c := straittest.Dial(t, addr(port))
 	io.WriteString(c, "hello")
 	if got := readAll(t, c); got != "" {
 		t.Fatalf("got %q", got)
@@ -85,7 +85,7 @@ func TestDeadUpstreamNeverFailsAClientWhileAnotherLives(t *testing.T) {
 }`, dead, a, b, port))
 	counts := map[string]int{}
 	for range 100 {
-		got := readAll(t, dial(t, addr(port)))
+		got := readAll(t, straittest.Dial(t, addr(port)))
 		if got != "a" && got != "b" {
 			t.Fatalf("session answered %q", got)
 		}
@@ -113,7 +113,7 @@ func TestUnixSocketUpstream(t *testing.T) {
 	}()
 	port := straittest.FreePort(t)
 	strait(t, fmt.Sprintf(`stream { server { listen %s; proxy_pass unix:%s; } }`, port, sock))
-	if got := readAll(t, dial(t, addr(port))); got != "from unix" {
+	if got := readAll(t, straittest.Dial(t, addr(port))); got != "from unix" {
 		t.Fatalf("got %q", got)
 	}
 }
@@ -148,7 +148,7 @@ func TestBalancingMatchesNginx(t *testing.T) {
 	sequence := func(port string) string {
 		var s strings.Builder
 		for range 14 {
-			s.WriteString(readAll(t, dial(t, addr(port))))
+			s.WriteString(readAll(t, straittest.Dial(t, addr(port))))
 		}
 		return s.String()
 	}
@@ -157,7 +157,7 @@ func TestBalancingMatchesNginx(t *testing.T) {
 	// check below.
 	sp := straittest.FreePort(t)
 	strait(t, conf(sp))
-	readAll(t, dial(t, addr(sp)))
+	readAll(t, straittest.Dial(t, addr(sp)))
 	got := sequence(sp)
 
 	dir := t.TempDir()

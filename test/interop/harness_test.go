@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/straitproxy/strait/internal/server/servertest"
 	"github.com/straitproxy/strait/internal/straittest"
 )
 
@@ -52,7 +53,7 @@ func parseRecord(t testing.TB, line string) record {
 
 // strait is an in-process strait with its access log and error log.
 type strait struct {
-	*straittest.Instance
+	*servertest.Instance
 	accessPath string
 }
 
@@ -69,7 +70,7 @@ func startStrait(t testing.TB, dir, body string) *strait {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &strait{Instance: straittest.Start(t, conf, dir), accessPath: access}
+	return &strait{Instance: servertest.Start(t, conf, dir), accessPath: access}
 }
 
 // records waits until the access log holds at least n records and returns
