@@ -96,8 +96,11 @@ stream {
 	if g := <-got; g != "hello!" {
 		t.Errorf("upstream got %q", g)
 	}
-	roundTrip(t, addr, "GET / HTTP/1.0\r\n\r\n")
+	// The first session ends after its reply was read; wait for its
+	// record so that the two lines are in a known order.
 	logPath := filepath.Join(dir, "pp.log")
+	waitFor(t, "first access line", func() bool { return strings.Count(readFile(t, logPath), "\n") == 1 })
+	roundTrip(t, addr, "GET / HTTP/1.0\r\n\r\n")
 	waitFor(t, "two access lines", func() bool { return strings.Count(readFile(t, logPath), "\n") == 2 })
 	want := "200 192.0.2.7:4000 127.0.0.1\n400 -:- 127.0.0.1\n"
 	if lines := readFile(t, logPath); lines != want {
