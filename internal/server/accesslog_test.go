@@ -34,8 +34,12 @@ stream {
 
 	echoSession(t, addr(pOK), "hello")
 	waitFor(t, "the first session to end", func() bool { return strings.Count(readFile(t, logPath), "\n") == 1 })
+	// Each record is written after the client sees the close, so wait for
+	// it before the next session to keep the lines in a known order.
 	roundTrip(t, addr(p502), "x")
+	waitFor(t, "the 502 record", func() bool { return strings.Count(readFile(t, logPath), "\n") == 2 })
 	roundTrip(t, addr(p403), "x")
+	waitFor(t, "the 403 record", func() bool { return strings.Count(readFile(t, logPath), "\n") == 3 })
 	// Hold one session open so the second from the same address is over
 	// the limit.
 	held := straittest.Dial(t, addr(p503))
@@ -43,6 +47,7 @@ stream {
 		t.Fatal(err)
 	}
 	roundTrip(t, addr(p503), "x")
+	waitFor(t, "the 503 record", func() bool { return strings.Count(readFile(t, logPath), "\n") == 4 })
 	held.Close()
 	waitFor(t, "five access log lines", func() bool { return strings.Count(readFile(t, logPath), "\n") == 5 })
 

@@ -95,11 +95,13 @@ stream {
 	// mixed: the untrusted peer comes first; its failure moves the
 	// session on to the good one.
 	echoSession(t, "127.0.0.1:"+pMixed, "SECRET-1")
+	logPath := filepath.Join(dir, "ssl.log")
+	// Wait for that session's record so the two lines come in order.
+	waitFor(t, "first access line", func() bool { return strings.Count(readFile(t, logPath), "\n") == 1 })
 	// allbad: every peer fails verification.
 	if got := roundTrip(t, "127.0.0.1:"+pBad, "SECRET-2"); got != "" {
 		t.Errorf("allbad answered %q", got)
 	}
-	logPath := filepath.Join(dir, "ssl.log")
 	waitFor(t, "two access lines", func() bool { return strings.Count(readFile(t, logPath), "\n") == 2 })
 	lines := strings.Split(strings.TrimSpace(readFile(t, logPath)), "\n")
 	want0 := fmt.Sprintf(`200 "%s, %s" TLSv1.3 TLS_AES_128_GCM_SHA256 . OK upstream.test`, bad1.addr, good.addr)
