@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -250,42 +249,16 @@ func listenSamePort(t *testing.T, hosts ...string) (string, []net.Listener) {
 // (TERM, then KILL) when the test ends.
 func runBinary(t *testing.T, bin, errorLog string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	out := &straittest.LockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(waitLimit):
-			cmd.Process.Kill()
-			<-exited
-		}
 		if t.Failed() {
 			log, _ := os.ReadFile(errorLog)
-			t.Logf("strait output:\n%s\nerror log:\n%s", out, log)
+			t.Logf("strait error log:\n%s", log)
 		}
 	})
-	for deadline := time.Now().Add(waitLimit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		select {
-		case <-exited:
-			t.Fatalf("strait exited early:\n%s", out)
-		default:
-		}
-		if log, _ := os.ReadFile(errorLog); strings.Contains(string(log), " started\n") {
-			return
-		}
-	}
-	log, _ := os.ReadFile(errorLog)
-	t.Fatalf("strait did not start:\n%s\nerror log:\n%s", out, log)
+	launch(t, true, bin, args...).waitUntil(t, "start", func() bool {
+		log, _ := os.ReadFile(errorLog)
+		return strings.Contains(string(log), " started\n")
+	})
 }
 
 // waitRecords waits until the access log at path has n lines.

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -133,41 +134,74 @@ func isExecutable(path string) bool {
 	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }
 
-// startProcess runs an external peer until the test ends and waits until
-// it accepts TCP connections on addr. Its output is shown if the test
-// fails.
-func startProcess(t testing.TB, addr string, name string, args ...string) {
+// process is an external program started for a test: a peer, or the
+// strait binary.
+type process struct {
+	name   string
+	out    *straittest.LockedBuffer
+	exited chan struct{}
+}
+
+// launch starts name with args and stops it when the test ends: with
+// TERM, then KILL after waitLimit, when graceful is set; with KILL
+// otherwise. Its output is shown if the test fails.
+func launch(t testing.TB, graceful bool, name string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(name, args...)
-	out := &straittest.LockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
+	p := &process{name: filepath.Base(name), out: &straittest.LockedBuffer{}, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan struct{})
 	go func() {
 		cmd.Wait()
-		close(exited)
+		close(p.exited)
 	}()
 	t.Cleanup(func() {
+		if graceful {
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-p.exited:
+			case <-time.After(waitLimit):
+			}
+		}
 		cmd.Process.Kill()
-		<-exited
+		<-p.exited
 		if t.Failed() {
-			t.Logf("%s output:\n%s", filepath.Base(name), out.String())
+			t.Logf("%s output:\n%s", p.name, p.out.String())
 		}
 	})
+	return p
+}
+
+// waitUntil polls ready until it holds, failing the test if the process
+// exits first or waitLimit passes.
+func (p *process) waitUntil(t testing.TB, what string, ready func() bool) {
+	t.Helper()
 	for deadline := time.Now().Add(waitLimit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		select {
-		case <-exited:
-			t.Fatalf("%s exited early:\n%s", filepath.Base(name), out.String())
+		case <-p.exited:
+			t.Fatalf("%s exited early:\n%s", p.name, p.out.String())
 		default:
 		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
+		if ready() {
 			return
 		}
 	}
-	t.Fatalf("%s did not listen on %s within %v:\n%s", filepath.Base(name), addr, waitLimit, out.String())
+	t.Fatalf("%s did not %s within %v:\n%s", p.name, what, waitLimit, p.out.String())
+}
+
+// startProcess runs an external peer until the test ends and waits until
+// it accepts TCP connections on addr.
+func startProcess(t testing.TB, addr string, name string, args ...string) {
+	t.Helper()
+	launch(t, false, name, args...).waitUntil(t, "listen on "+addr, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 }
 
 // exchange connects to addr, sends msg at once and returns everything
