@@ -35,22 +35,33 @@ type chainVerifier struct {
 	depth int                    // proxy_ssl_verify_depth
 	check bool                   // CRL checking on (proxy_ssl_crl set)
 	sigs  *signatureCache        // nil: verify every signature every time
+	// level is OpenSSL's security level (auth_level): the least key
+	// strength and signature digest strength accepted; 0 checks nothing.
+	level int
 }
 
 // verify returns the OpenSSL verify code (0 for success) and the depth of
 // the certificate it concerns.
 func (v *chainVerifier) verify(peer []*x509.Certificate, now time.Time) (code, depth int) {
-	if len(peer) == 0 {
-		return codeNoPeerCertificate, 0
-	}
+	errs := v.verifyErrors(peer, now)
+	return errs.last()
+}
+
+// verifyErrors returns every error in the order OpenSSL's verify
+// callback would see them; empty when the chain verifies.
+func (v *chainVerifier) verifyErrors(peer []*x509.Certificate, now time.Time) errorList {
 	var errs errorList
+	if len(peer) == 0 {
+		errs.add(codeNoPeerCertificate, 0)
+		return errs
+	}
 	r := buildChain(peer, v.store, v.depth, now, &errs)
 	checkExtensions(r.certs, &errs)
 	if v.check {
 		v.checkRevocation(r.certs, now, &errs)
 	}
 	checkSignaturesAndTimes(r, now, v.sigs, &errs)
-	return errs.last()
+	return errs
 }
 
 // checkExtensions follows OpenSSL's check_extensions for the checks that
