@@ -111,7 +111,16 @@ func (c *Client) loadTrust(s config.ProxySSL) error {
 	if err != nil {
 		return err
 	}
-	c.chain = chainVerifier{store: store, depth: s.VerifyDepth, sigs: newSignatureCache()}
+	level := DefaultSecurityLevel
+	if s.Ciphers != "" {
+		// OpenSSL applies @SECLEVEL of the cipher string to the
+		// certificate chain too (auth_level): key sizes and digests.
+		if l, set, err := cipherlist.SecurityLevel(s.Ciphers); err == nil && set {
+			level = l
+		}
+	}
+	c.chain = chainVerifier{store: store, depth: s.VerifyDepth, level: level,
+		sigs: newSignatureCache(), facts: newFactsCache()}
 	if s.CRL != "" {
 		if c.chain.crls, err = loadCRLs(s.CRL); err != nil {
 			return err

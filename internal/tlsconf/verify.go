@@ -35,6 +35,7 @@ type chainVerifier struct {
 	depth int                    // proxy_ssl_verify_depth
 	check bool                   // CRL checking on (proxy_ssl_crl set)
 	sigs  *signatureCache        // nil: verify every signature every time
+	facts *factsCache            // nil: parse extensions every time
 	// level is OpenSSL's security level (auth_level): the least key
 	// strength and signature digest strength accepted; 0 checks nothing.
 	level int
@@ -47,64 +48,47 @@ func (v *chainVerifier) verify(peer []*x509.Certificate, now time.Time) (code, d
 	return errs.last()
 }
 
-// verifyErrors returns every error in the order OpenSSL's verify
-// callback would see them; empty when the chain verifies.
+// verifyErrors returns every error in the order OpenSSL 3.0's
+// X509_verify_cert reports them to the verify callback (verify_chain):
+// the leaf's key strength, chain building, extensions and purpose, the
+// security level, revocation, signatures and validity, name constraints.
+// It is empty when the chain verifies.
 func (v *chainVerifier) verifyErrors(peer []*x509.Certificate, now time.Time) errorList {
 	var errs errorList
 	if len(peer) == 0 {
 		errs.add(codeNoPeerCertificate, 0)
 		return errs
 	}
+	if leafKeyTooWeak(peer[0], v.level) {
+		errs.add(codeEEKeyTooSmall, 0)
+	}
 	r := buildChain(peer, v.store, v.depth, now, &errs)
-	checkExtensions(r.certs, &errs)
+	facts := make([]*certFacts, len(r.certs))
+	for i, c := range r.certs {
+		facts[i] = v.facts.get(c)
+	}
+	checkExtensions(r.certs, facts, &errs)
+	checkAuthLevel(r.certs, v.level, &errs)
 	if v.check {
 		v.checkRevocation(r.certs, now, &errs)
 	}
-	checkSignaturesAndTimes(r, now, v.sigs, &errs)
+	checkSignaturesAndTimes(r, facts, now, v.sigs, &errs)
+	checkNameConstraints(r.certs, facts, &errs)
+	checkResources(facts, &errs)
 	return errs
 }
 
-// checkExtensions follows OpenSSL's check_extensions for the checks that
-// matter with the "ssl_server" purpose: every certificate above the leaf
-// must be a CA within its path length, and a leaf that limits its
-// extended key usage must allow server authentication.
-func checkExtensions(chain []*x509.Certificate, errs *errorList) {
-	for i, c := range chain {
-		if i == 0 {
-			if !serverPurpose(c) {
-				errs.add(codeInvalidPurpose, 0)
-			}
-			continue
-		}
-		if !c.BasicConstraintsValid || !c.IsCA {
-			errs.add(codeInvalidCA, i)
-			continue
-		}
-		// Certificates between this CA and the leaf, self-issued ones
-		// excluded, must not exceed its pathLenConstraint.
-		below := 0
-		for _, b := range chain[1:i] {
-			if !selfIssued(b) {
-				below++
-			}
-		}
-		if (c.MaxPathLen > 0 || c.MaxPathLenZero) && below > c.MaxPathLen {
-			errs.add(codePathLengthExceeded, i)
+// checkResources stands in for OpenSSL's RFC 3779 path validation, which
+// strait does not implement: a chain carrying IP address or AS identifier
+// blocks is refused rather than accepted unchecked. Such extensions belong
+// to the RPKI, not to TLS servers.
+func checkResources(facts []*certFacts, errs *errorList) {
+	for i, f := range facts {
+		if f.rfc3779 {
+			errs.add(codeUnnestedResource, i)
+			return
 		}
 	}
-}
-
-func serverPurpose(c *x509.Certificate) bool {
-	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
-		return true
-	}
-	for _, u := range c.ExtKeyUsage {
-		if u == x509.ExtKeyUsageServerAuth || u == x509.ExtKeyUsageAny ||
-			u == x509.ExtKeyUsageNetscapeServerGatedCrypto || u == x509.ExtKeyUsageMicrosoftServerGatedCrypto {
-			return true
-		}
-	}
-	return false
 }
 
 // checkRevocation follows OpenSSL with X509_V_FLAG_CRL_CHECK_ALL, as nginx
@@ -173,7 +157,7 @@ func (v *chainVerifier) findCRL(issuer *x509.Certificate, now time.Time) (*x509.
 // issuer and its validity period against now. The top certificate of an
 // incomplete chain is skipped, and a lone leaf whose issuer is unknown
 // gives "unable to verify the first certificate".
-func checkSignaturesAndTimes(r chainResult, now time.Time, sigs *signatureCache, errs *errorList) {
+func checkSignaturesAndTimes(r chainResult, facts []*certFacts, now time.Time, sigs *signatureCache, errs *errorList) {
 	n := len(r.certs) - 1
 	top := r.certs[n]
 	if !selfIssued(top) {
@@ -186,8 +170,15 @@ func checkSignaturesAndTimes(r chainResult, now time.Time, sigs *signatureCache,
 	}
 	for ; n >= 0; n-- {
 		c := r.certs[n]
-		if n+1 < len(r.certs) && !sigs.signedBy(c, r.certs[n+1]) {
-			errs.add(codeCertSignatureFailure, n)
+		if n+1 < len(r.certs) {
+			// An issuer whose key usage forbids certificate signing is
+			// reported at its own depth, before the signature.
+			if !signingAllowed(r.certs[n+1], facts[n+1]) {
+				errs.add(codeKeyUsageNoCertSign, n+1)
+			}
+			if !sigs.signedBy(c, r.certs[n+1]) {
+				errs.add(codeCertSignatureFailure, n)
+			}
 		}
 		checkTime(c, n, now, errs)
 	}

@@ -69,6 +69,22 @@ func suiteB(expr string) (string, bool) {
 // would accept it because it selects suites Go lacks (CAMELLIA) or only
 // filters them out at handshake time (AES128:@SECLEVEL=4).
 func Evaluate(expr string) ([]uint16, error) {
+	ids, _, err := evaluate(expr)
+	return ids, err
+}
+
+// SecurityLevel returns the security level the last @SECLEVEL=n of expr
+// sets, and whether expr sets one at all; an invalid expression is an
+// error, as for Evaluate.
+func SecurityLevel(expr string) (level int, set bool, err error) {
+	_, rules, err := evaluate(expr)
+	if err != nil {
+		return 0, false, err
+	}
+	return rules.level, rules.levelSet, nil
+}
+
+func evaluate(expr string) ([]uint16, *ruleEngine, error) {
 	all := catalog()
 	var available []*entry
 	for i := range all {
@@ -77,7 +93,7 @@ func Evaluate(expr string) ([]uint16, error) {
 		}
 	}
 	list := preferenceOrder(available)
-	rules := ruleEngine{list: list, byName: make(map[string]*entry, len(available)), level: defaultSecurityLevel}
+	rules := &ruleEngine{list: list, byName: make(map[string]*entry, len(available)), level: defaultSecurityLevel}
 	for _, s := range available {
 		rules.byName[s.Name] = s
 	}
@@ -96,7 +112,7 @@ func Evaluate(expr string) ([]uint16, error) {
 		ok = rules.process(text)
 	}
 	if !ok {
-		return nil, &ExprError{Expr: expr, Err: ErrInvalidCommand}
+		return nil, nil, &ExprError{Expr: expr, Err: ErrInvalidCommand}
 	}
 
 	var ids []uint16
@@ -106,9 +122,9 @@ func Evaluate(expr string) ([]uint16, error) {
 		}
 	}
 	if len(ids) == 0 {
-		return nil, &ExprError{Expr: expr, Err: ErrNoCipherMatch}
+		return nil, nil, &ExprError{Expr: expr, Err: ErrNoCipherMatch}
 	}
-	return ids, nil
+	return ids, rules, nil
 }
 
 // allowedAtLevel applies the cipher checks of OpenSSL 3.0's default

@@ -6,9 +6,10 @@ package cipherlist
 // end at an operator, so "HIGH!MD5" is HIGH then !MD5; "-" is a word
 // character, so "HIGH-MD5" is one unknown word).
 type ruleEngine struct {
-	list   *order
-	byName map[string]*entry // exact OpenSSL names of the available suites
-	level  int               // security level; the last @SECLEVEL wins
+	list     *order
+	byName   map[string]*entry // exact OpenSSL names of the available suites
+	level    int               // security level; the last @SECLEVEL wins
+	levelSet bool              // the expression said @SECLEVEL
 }
 
 // isSeparator reports whether b separates rules (ITEM_SEP in OpenSSL).
@@ -112,7 +113,7 @@ func (r *ruleEngine) command(word string) bool {
 		if level < 0 || level > 5 {
 			return false
 		}
-		r.level = level
+		r.level, r.levelSet = level, true
 		return true
 	}
 	return false
