@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/errlog"
+	"github.com/straitproxy/strait/internal/ngxconf"
 	"github.com/straitproxy/strait/internal/proxy"
 )
 
@@ -125,7 +127,12 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 		w, err := snap.files.Get(al.Path, accesslog.WriterOptions{
 			Buffer: al.Buffer, Flush: al.Flush,
 			OnError: func(err error) { snap.log.Log(context.Background(), errlog.LevelAlert, err.Error()) },
+			Now:     srv.opts.Now,
 		})
+		var openErr *ngxconf.OpenError
+		if errors.As(err, &openErr) {
+			return nil, err // nginx names the file, not the directive
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w in %s", err, al.Pos)
 		}
