@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,5 +63,35 @@ func TestProcessLogFollowsReload(t *testing.T) {
 	}
 	if strings.Contains(a, "second") || strings.Contains(a, "third") {
 		t.Errorf("a.log got messages after the reload:\n%s", a)
+	}
+}
+
+// TestProcessLogReopens checks that USR1's ReopenLogs reopens the files
+// the process logger writes to, which are the running configuration's.
+func TestProcessLogReopens(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "error.log")
+	cfg := mustConfig(t, dir, fmt.Sprintf("error_log %s info;\nstream { server { listen 127.0.0.1:%s; proxy_pass 127.0.0.1:1; } }\n", path, straittest.FreePort(t)))
+	sw := errlog.NewSwitch(slog.DiscardHandler)
+	defer sw.Close()
+	srv, err := New(cfg, Options{PID: 1, ProcessLog: sw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	log := slog.New(sw)
+	log.Info("before")
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.ReopenLogs(); err != nil {
+		t.Fatal(err)
+	}
+	log.Info("after")
+	if got := readFile(t, path+".1"); !strings.HasSuffix(got, "] 1#1: before\n") {
+		t.Errorf("rotated file %q", got)
+	}
+	if got := readFile(t, path); !strings.HasSuffix(got, "] 1#1: after\n") || strings.Contains(got, "before") {
+		t.Errorf("reopened file %q", got)
 	}
 }
