@@ -31,13 +31,15 @@ type Log struct {
 	If     *Condition
 }
 
-// Record renders s and queues the line on the writer.
-func (l *Log) Record(s *Session) {
+// Record renders s and queues the line on the writer. It returns the
+// failed write to report for this session, as Writer.Write does.
+func (l *Log) Record(s *Session) error {
 	if l.If != nil && !l.If.Match(s) {
-		return
+		return nil
 	}
 	b := l.Writer.line()
 	*b = l.Format.Append(*b, s)
-	l.Writer.Write(*b)
+	err := l.Writer.Write(*b)
 	l.Writer.putLine(b)
+	return err
 }

@@ -1,10 +1,13 @@
 package accesslog
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/straitproxy/strait/internal/ngxconf"
 )
 
 // WriterOptions are the access_log buffer=, flush= parameters. gzip= is not
@@ -12,9 +15,13 @@ import (
 type WriterOptions struct {
 	Buffer int           // buffer size in bytes; 0 writes every line at once
 	Flush  time.Duration // longest time a line may wait in the buffer; needs Buffer
-	// OnError receives write, flush and reopen failures (nginx logs them as
-	// alerts). Nil drops them.
+	// OnError receives the reports about failed writes that no session's
+	// Write returns: those of flushes by the timer, Reopen and Close, and
+	// the summary made when writes succeed again (see failureReports).
+	// nginx logs them as alerts. Nil drops them.
 	OnError func(error)
+	// Now is the clock that spaces the reports; nil means time.Now.
+	Now func() time.Time
 }
 
 // afterFunc arms a one-shot timer; the returned function stops it. It is
@@ -38,6 +45,7 @@ type Writer struct {
 	buf       []byte
 	stopTimer func() bool // non-nil while a flush timer is armed
 	closed    bool
+	failures  failureReports
 }
 
 // Open opens (creating if needed) path for appending.
@@ -56,7 +64,7 @@ func open(path string, opts WriterOptions, after afterFunc) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{path: path, opts: opts, after: after, file: f}
+	w := &Writer{path: path, opts: opts, after: after, file: f, failures: failureReports{path: path}}
 	if opts.Buffer > 0 {
 		w.buf = make([]byte, 0, opts.Buffer)
 	}
@@ -66,7 +74,7 @@ func open(path string, opts WriterOptions, after afterFunc) (*Writer, error) {
 func openAppend(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open access log: %w", err)
+		return nil, &ngxconf.OpenError{Path: path, Err: err}
 	}
 	return f, nil
 }
@@ -78,27 +86,33 @@ func (w *Writer) Path() string { return w.path }
 // buffered ones flush when the line does not fit, when the flush interval
 // since the first queued line passes, on Reopen and on Close. Lines longer
 // than the buffer are written directly. Writes after Close are dropped.
-func (w *Writer) Write(line []byte) {
+//
+// A failed write is not retried, and the line is lost, as in nginx. Write
+// returns the failure to report for this call, or nil: reports are spaced
+// per file (see failureReports), so nil does not mean the line reached
+// the file. The caller logs the report with its session's context, as
+// nginx does.
+func (w *Writer) Write(line []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
-		return
+		return nil
 	}
 	if w.opts.Buffer == 0 {
-		w.writeFile(line)
-		return
+		return w.writeFile(line)
 	}
+	var err error
 	if len(w.buf)+len(line) > cap(w.buf) {
-		w.flushLocked()
+		err = w.flushLocked()
 	}
 	if len(line) > cap(w.buf) {
-		w.writeFile(line)
-		return
+		return errors.Join(err, w.writeFile(line))
 	}
 	w.buf = append(w.buf, line...)
 	if w.opts.Flush > 0 && w.stopTimer == nil {
 		w.stopTimer = w.after(w.opts.Flush, w.flushFromTimer)
 	}
+	return err
 }
 
 func (w *Writer) flushFromTimer() {
@@ -106,7 +120,7 @@ func (w *Writer) flushFromTimer() {
 	defer w.mu.Unlock()
 	w.stopTimer = nil
 	if !w.closed {
-		w.flushLocked()
+		w.report(w.flushLocked())
 	}
 }
 
@@ -115,34 +129,47 @@ func (w *Writer) Flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.closed {
-		w.flushLocked()
+		w.report(w.flushLocked())
 	}
 }
 
-func (w *Writer) flushLocked() {
+// flushLocked writes the buffer out and returns the failure to report.
+func (w *Writer) flushLocked() error {
 	if w.stopTimer != nil {
 		w.stopTimer()
 		w.stopTimer = nil
 	}
 	if len(w.buf) == 0 {
-		return
+		return nil
 	}
-	w.writeFile(w.buf)
+	err := w.writeFile(w.buf)
 	w.buf = w.buf[:0]
+	return err
 }
 
-func (w *Writer) writeFile(p []byte) {
+// writeFile writes p in one call and returns the failure to report, if
+// any. The summary made when writes succeed again is not about this
+// write, so it goes to OnError.
+func (w *Writer) writeFile(p []byte) error {
 	n, err := w.file.Write(p)
-	if err == nil && n != len(p) {
-		err = fmt.Errorf("incomplete: %d of %d", n, len(p))
+	if err == nil && n == len(p) {
+		if w.failures.failing {
+			w.report(w.failures.succeeded())
+		}
+		return nil
 	}
-	if err != nil {
-		w.report(fmt.Errorf("write to access log %q: %w", w.path, err))
+	return w.failures.failed(w.now(), n, len(p), err)
+}
+
+func (w *Writer) now() time.Time {
+	if w.opts.Now != nil {
+		return w.opts.Now()
 	}
+	return time.Now()
 }
 
 func (w *Writer) report(err error) {
-	if w.opts.OnError != nil {
+	if err != nil && w.opts.OnError != nil {
 		w.opts.OnError(err)
 	}
 }
@@ -160,7 +187,7 @@ func (w *Writer) Reopen() error {
 		w.mu.Unlock()
 		return f.Close()
 	}
-	w.flushLocked()
+	w.report(w.flushLocked())
 	old := w.file
 	w.file = f
 	w.mu.Unlock()
@@ -174,7 +201,7 @@ func (w *Writer) Close() error {
 	if w.closed {
 		return nil
 	}
-	w.flushLocked()
+	w.report(w.flushLocked())
 	w.closed = true
 	return w.file.Close()
 }

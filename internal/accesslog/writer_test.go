@@ -227,21 +227,6 @@ func TestReopenFailureKeepsOldFile(t *testing.T) {
 	}
 }
 
-func TestWriteErrorsAreReported(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "access.log")
-	var reported []error
-	w, err := Open(path, WriterOptions{OnError: func(err error) { reported = append(reported, err) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Closing the file under the writer makes the next write fail.
-	w.file.Close()
-	w.Write([]byte("lost\n"))
-	if len(reported) != 1 || !strings.Contains(reported[0].Error(), "write to access log") {
-		t.Fatalf("reported %v", reported)
-	}
-}
-
 func TestFilesSharePaths(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "access.log")

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -15,14 +12,6 @@ const (
 	levelNotice = errlog.LevelNotice
 	levelEmerg  = errlog.LevelEmerg
 )
-
-// logs is the main-context error log: every error_log target with its
-// level, reopenable on USR1.
-type logs struct {
-	logger   *slog.Logger
-	files    []*errlog.File
-	toStderr bool // some target is stderr
-}
 
 // defaultErrorLog gives a configuration without a main error_log the -e
 // target (nginx's "default error log"), else stderr at level error.
@@ -40,45 +29,22 @@ func defaultErrorLog(cfg *config.Config, eflag string) {
 	cfg.Main.ErrorLogs = []config.ErrorLog{{Path: path, Level: "error"}}
 }
 
-// openLogs opens the main error_log targets.
-func openLogs(cfg *config.Config, stderr io.Writer) (*logs, error) {
-	targets := cfg.Main.ErrorLogs
-	l := &logs{}
-	var handlers []slog.Handler
-	for _, t := range targets {
-		level, err := errlog.ParseLevel(t.Level)
-		if err != nil {
-			l.close()
-			return nil, err
-		}
-		var w io.Writer = stderr
+// newProcessLog returns the switch that carries the process's own
+// messages (signals, reloads, exit). The server points it at the main
+// error_log of each configuration it runs, so those messages share the
+// sessions' files and follow error_log across reloads; before that, and
+// when the start fails, they go to stderr.
+func newProcessLog(env Env) *errlog.Switch {
+	return errlog.NewSwitch(errlog.NewHandler(env.Stderr, errlog.LevelError, errlog.Options{PID: os.Getpid()}))
+}
+
+// mainLogsToStderr reports whether the main error log includes stderr, so
+// that a daemon keeps its standard error.
+func mainLogsToStderr(cfg *config.Config) bool {
+	for _, t := range cfg.Main.ErrorLogs {
 		if t.Path == "stderr" {
-			l.toStderr = true
-		} else {
-			f, err := errlog.OpenFile(t.Path)
-			if err != nil {
-				l.close()
-				return nil, err
-			}
-			l.files = append(l.files, f)
-			w = f
+			return true
 		}
-		handlers = append(handlers, errlog.NewHandler(w, level, errlog.Options{PID: os.Getpid()}))
 	}
-	l.logger = slog.New(errlog.Multi(handlers...))
-	return l, nil
-}
-
-func (l *logs) reopen() error {
-	var errs []error
-	for _, f := range l.files {
-		errs = append(errs, f.Reopen())
-	}
-	return errors.Join(errs...)
-}
-
-func (l *logs) close() {
-	for _, f := range l.files {
-		f.Close()
-	}
+	return false
 }

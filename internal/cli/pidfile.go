@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,7 +19,32 @@ func writePIDFile(path string) error {
 		return nil
 	}
 	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		return fmt.Errorf("open() %q failed (%s)", path, ngxconf.OSReason(err))
+		return &ngxconf.OpenError{Path: path, Err: err}
+	}
+	return nil
+}
+
+// checkPIDFile reports, in nginx's words, why writing the pid file would
+// fail, without writing it. nginx -t opens the file, creating it if
+// missing, and writes nothing, which leaves an empty pid file that a later
+// -s cannot use; strait opens an existing file without truncating it and,
+// for a missing one, asks whether its directory allows creating it.
+func checkPIDFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return &ngxconf.OpenError{Path: path, Err: err}
+	}
+	// ENOENT also when the directory is missing; access says which, with
+	// the errno open(O_CREAT) would give (ENOENT, ENOTDIR, EACCES, EROFS).
+	const wx = 0o2 | 0o1 // W_OK | X_OK
+	if err := syscall.Access(filepath.Dir(path), wx); err != nil {
+		return &ngxconf.OpenError{Path: path, Err: err}
 	}
 	return nil
 }

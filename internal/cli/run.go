@@ -31,25 +31,19 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 		return 1
 	}
 	defaultErrorLog(cfg, f.errorLog)
-	logs, err := openLogs(cfg, env.Stderr)
+	procLog := newProcessLog(env)
+	defer procLog.Close() // after the last message
+	log := slog.New(procLog)
+	hostname, _ := os.Hostname()
+	// The server opens the error_log targets of every level, once per
+	// path, and points procLog at the main ones.
+	srv, err := server.New(cfg, server.Options{Hostname: hostname, PID: os.Getpid(), ProcessLog: procLog, Stderr: env.Stderr})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return 1
 	}
-	defer logs.close()
-	log := logs.logger
 	for _, w := range warnings(cfg) {
 		log.Warn(w)
-	}
-	hostname, _ := os.Hostname()
-	// The server opens the error_log targets of every level itself, so
-	// that stream- and server-level error_log work; the logger above is
-	// the main context's, for process events.
-	srv, err := server.New(cfg, server.Options{Hostname: hostname, PID: os.Getpid()})
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
-		log.Log(context.Background(), levelEmerg, err.Error())
-		return 1
 	}
 	if err := writePIDFile(cfg.Main.PIDFile); err != nil {
 		srv.Close()
@@ -75,7 +69,7 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	defer signal.Stop(sigs)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
-	notifyReady(logs.toStderr)
+	notifyReady(mainLogsToStderr(cfg))
 	log.Log(context.Background(), levelNotice, fmt.Sprintf("strait/%s started", Version))
 
 	current := cfg
@@ -96,9 +90,8 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 				}
 			case syscall.SIGUSR1:
 				log.Log(context.Background(), levelNotice, "signal 10 (SIGUSR1) received, reopening logs")
-				if err := logs.reopen(); err != nil {
-					log.Error(err.Error())
-				}
+				// This reopens the process log's files too: they are the
+				// running configuration's.
 				if err := srv.ReopenLogs(); err != nil {
 					log.Error(err.Error())
 				}
@@ -120,7 +113,10 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 }
 
 // reload re-reads the whole configuration and hands it to the server. Any
-// error keeps the running configuration; it is logged, never fatal. A new
+// error keeps the running configuration; it is logged, never fatal. The
+// server moves log to the new main error_log as the new configuration
+// takes over, so "configuration reloaded" and everything after it go to
+// the new files, while the failure of a reload goes to the old ones. A new
 // status_listen address is bound first, so that failing to bind it fails
 // the reload like a listen socket would, with the old endpoint kept.
 func reload(srv *server.Server, endpoint *metrics.Endpoint, reloads *metrics.ReloadLog, opts config.LoadOptions, eflag string, log *slog.Logger) *config.Config {

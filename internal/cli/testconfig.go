@@ -2,26 +2,43 @@ package cli
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/server"
 	"github.com/straitproxy/strait/internal/tlsconf"
 )
 
 // testConfig implements -t and -T: load and validate everything a start
-// would (including certificates, keys and trust files), print nginx's
-// verdict lines and, for -T, every file read.
+// would (including certificates, keys and trust files), then, as nginx
+// does once the syntax is ok, open every log file the configuration names
+// and check the pid file's directory; print nginx's verdict lines and, for
+// -T, every file read.
 func testConfig(f *flags, opts config.LoadOptions, env Env) int {
-	cfg, err := loadChecked(opts)
-	if err != nil {
+	failed := func(err error) int {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		fmt.Fprintf(env.Stderr, "strait: configuration file %s test failed\n", opts.File)
 		return 1
+	}
+	cfg, err := loadChecked(opts)
+	if err != nil {
+		return failed(err)
 	}
 	for _, w := range warnings(cfg) {
 		fmt.Fprintf(env.Stderr, "strait: [warn] %s\n", w)
 	}
 	if !f.quiet {
 		fmt.Fprintf(env.Stderr, "strait: the configuration file %s syntax is ok\n", opts.File)
+	}
+	// nginx checks the pid file before it opens the logs.
+	if err := checkPIDFile(cfg.Main.PIDFile); err != nil {
+		return failed(err)
+	}
+	defaultErrorLog(cfg, f.errorLog)
+	if err := server.Check(cfg, server.Options{PID: os.Getpid(), Stderr: env.Stderr}); err != nil {
+		return failed(err)
+	}
+	if !f.quiet {
 		fmt.Fprintf(env.Stderr, "strait: configuration file %s test is successful\n", opts.File)
 	}
 	if f.dump {

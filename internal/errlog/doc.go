@@ -1,6 +1,8 @@
 // Package errlog owns the error log: a slog.Handler that writes lines shaped
 // exactly like nginx's error_log, the nginx severity levels, fan-out to
-// several error_log targets with their own levels, and reopenable files.
+// several error_log targets with their own levels, reopenable files, the
+// Set of files one configuration names, and the Switch that lets the
+// process's own messages follow error_log across reloads.
 //
 // A line looks like
 //

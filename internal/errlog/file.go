@@ -1,9 +1,10 @@
 package errlog
 
 import (
-	"fmt"
 	"os"
 	"sync"
+
+	"github.com/straitproxy/strait/internal/ngxconf"
 )
 
 // File is an error_log target: a path that Reopen opens again (USR1, after
@@ -33,7 +34,7 @@ func OpenFile(path string) (*File, error) {
 func openAppend(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open error log: %w", err)
+		return nil, &ngxconf.OpenError{Path: path, Err: err}
 	}
 	return f, nil
 }

@@ -73,9 +73,11 @@ func TestFileReopenFailureKeepsOldFile(t *testing.T) {
 }
 
 func TestOpenFileErrors(t *testing.T) {
-	_, err := OpenFile(filepath.Join(t.TempDir(), "missing", "error.log"))
-	if err == nil || !strings.HasPrefix(err.Error(), "open error log: ") {
-		t.Fatalf("got %v", err)
+	path := filepath.Join(t.TempDir(), "missing", "error.log")
+	_, err := OpenFile(path)
+	want := `open() "` + path + `" failed (2: No such file or directory)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
 	}
 }
 

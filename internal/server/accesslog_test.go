@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -85,5 +86,38 @@ stream {
 	st := ts.Stats()
 	if st.Statuses[200] != 2 || st.Statuses[502] != 1 || st.Statuses[403] != 1 || st.Statuses[503] != 1 || st.Accepted != 5 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestFullDiskAlertsOnce runs 500 sessions against an access log whose
+// every write fails: the sessions are served as usual and the error log
+// gets one alert, in nginx's words and with the session's context, not
+// one per session.
+func TestFullDiskAlertsOnce(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skipf("this system has no /dev/full to simulate a full disk: %v", err)
+	}
+	dir := t.TempDir()
+	up := straittest.ServeTCP(t, straittest.Echo)
+	port := straittest.FreePort(t)
+	cfg := mustConfig(t, dir, fmt.Sprintf(`
+stream {
+    %s
+    server { listen 127.0.0.1:%s; proxy_pass %s; access_log /dev/full proxy; }
+}`, proxyFormat, port, up))
+	ts := startServer(t, cfg)
+	const sessions = 500
+	for range sessions {
+		echoSession(t, "127.0.0.1:"+port, "hello")
+	}
+	waitFor(t, "every session to end", func() bool { return ts.Stats().Statuses[200] == sessions })
+	log := ts.log.String()
+	if n := strings.Count(log, "[alert]"); n != 1 {
+		t.Fatalf("%d alerts for %d failed writes, want 1:\n%s", n, sessions, log)
+	}
+	want := regexp.MustCompile(`\[alert\] 1#1: \*\d+ write\(\) to "/dev/full" failed \(28: No space left on device\) while proxying connection, client: 127\.0\.0\.1, server: 127\.0\.0\.1:` +
+		port + `, upstream: "` + regexp.QuoteMeta(up) + `", bytes from/to client:5/5, bytes from/to upstream:5/5\n`)
+	if !want.MatchString(log) {
+		t.Errorf("the alert is not nginx's:\n%s", log)
 	}
 }

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/errlog"
+	"github.com/straitproxy/strait/internal/ngxconf"
 	"github.com/straitproxy/strait/internal/proxy"
 )
 
@@ -29,12 +31,10 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 			snap.closeResources()
 		}
 	}()
-	errLogs := &errorLogSet{opts: srv.opts, files: map[string]*errorLogFile{}}
-	defer func() { snap.errFiles = errLogs.opened() }()
-
-	if snap.log, err = errLogs.logger(cfg.Main.ErrorLogs); err != nil {
+	if snap.errLogs, err = srv.openErrorLogs(cfg); err != nil {
 		return nil, err
 	}
+	snap.log = snap.errLogs.main
 	st := cfg.Stream
 	if st == nil {
 		return snap, nil
@@ -70,7 +70,7 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 		streamLogs = cfg.Main.ErrorLogs
 	}
 	for _, sc := range st.Servers {
-		b, err := srv.buildBlock(snap, sc, groups, formats, isMapVar, errLogs, streamLogs)
+		b, err := srv.buildBlock(snap, sc, groups, formats, isMapVar, streamLogs)
 		if err != nil {
 			return nil, err
 		}
@@ -84,14 +84,14 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 }
 
 func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSet, formats map[string]*accesslog.Format,
-	isMapVar func(string) bool, errLogs *errorLogSet, streamLogs []config.ErrorLog) (*block, error) {
+	isMapVar func(string) bool, streamLogs []config.ErrorLog) (*block, error) {
 	b := &block{cfg: sc}
 	var err error
 	targets := sc.ErrorLogs
 	if targets == nil {
 		targets = streamLogs
 	}
-	if b.log, err = errLogs.logger(targets); err != nil {
+	if b.log, err = snap.errLogs.logger(targets); err != nil {
 		return nil, err
 	}
 	group, err := groups.forProxyPass(sc.ProxyPass, snap.log)
@@ -125,7 +125,12 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 		w, err := snap.files.Get(al.Path, accesslog.WriterOptions{
 			Buffer: al.Buffer, Flush: al.Flush,
 			OnError: func(err error) { snap.log.Log(context.Background(), errlog.LevelAlert, err.Error()) },
+			Now:     srv.opts.Now,
 		})
+		var openErr *ngxconf.OpenError
+		if errors.As(err, &openErr) {
+			return nil, err // nginx names the file, not the directive
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w in %s", err, al.Pos)
 		}

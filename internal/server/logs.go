@@ -10,55 +10,104 @@ import (
 // defaultErrorLog is used when no error_log is configured anywhere.
 var defaultErrorLog = []config.ErrorLog{{Path: "stderr", Level: "error"}}
 
-// errorLogFile is one opened error_log path of a snapshot.
-type errorLogFile struct {
-	file *errlog.File
+// errorLogs is the one builder of a configuration's error log: it opens
+// every error_log the configuration names (main, stream and server level)
+// in one errlog.Set, and gives each context its logger. The main
+// context's logger also carries the process's own messages (see
+// Options.ProcessLog), so there is one file per path for everything.
+type errorLogs struct {
+	set      *errlog.Set // nil when Options.Logger replaces the error log
+	fixed    *slog.Logger
+	main     *slog.Logger
+	mainHand slog.Handler
 }
 
-// errorLogSet opens each error_log path of a snapshot once and builds
-// loggers for lists of targets.
-type errorLogSet struct {
-	opts  Options
-	files map[string]*errorLogFile
+// openErrorLogs opens every error_log file of cfg before anything is
+// logged, so that a bad path fails the start, the reload or strait -t
+// whether or not a server block ends up writing there, as in nginx (which
+// opens every file a configuration names). On error nothing stays open.
+func (srv *Server) openErrorLogs(cfg *config.Config) (*errorLogs, error) {
+	if srv.opts.Logger != nil {
+		return &errorLogs{fixed: srv.opts.Logger, main: srv.opts.Logger, mainHand: srv.opts.Logger.Handler()}, nil
+	}
+	el := &errorLogs{set: errlog.NewSet(errlog.SetOptions{PID: srv.opts.PID, Now: srv.opts.Now, Stderr: srv.opts.Stderr})}
+	all := [][]config.ErrorLog{cfg.Main.ErrorLogs}
+	if st := cfg.Stream; st != nil {
+		all = append(all, st.ErrorLogs)
+		for _, sc := range st.Servers {
+			all = append(all, sc.ErrorLogs)
+		}
+	}
+	for _, targets := range all {
+		ts, err := errlogTargets(targets)
+		if err == nil {
+			err = el.set.Open(ts)
+		}
+		if err != nil {
+			el.release()
+			return nil, err
+		}
+	}
+	var err error
+	if el.main, err = el.logger(cfg.Main.ErrorLogs); err != nil {
+		el.release()
+		return nil, err
+	}
+	el.mainHand = el.main.Handler()
+	return el, nil
 }
 
-// logger returns a logger writing to every target at its level, or
-// Options.Logger when the caller supplied one.
-func (s *errorLogSet) logger(targets []config.ErrorLog) (*slog.Logger, error) {
-	if s.opts.Logger != nil {
-		return s.opts.Logger, nil
+// logger returns the logger for a context's targets (nil or empty: the
+// default error log).
+func (el *errorLogs) logger(targets []config.ErrorLog) (*slog.Logger, error) {
+	if el.fixed != nil {
+		return el.fixed, nil
 	}
 	if len(targets) == 0 {
 		targets = defaultErrorLog
 	}
-	handlers := make([]slog.Handler, 0, len(targets))
+	ts, err := errlogTargets(targets)
+	if err != nil {
+		return nil, err
+	}
+	return el.set.Logger(ts)
+}
+
+func errlogTargets(targets []config.ErrorLog) ([]errlog.Target, error) {
+	out := make([]errlog.Target, 0, len(targets))
 	for _, t := range targets {
 		level, err := errlog.ParseLevel(t.Level)
 		if err != nil {
 			return nil, err
 		}
-		f, ok := s.files[t.Path]
-		if !ok {
-			ef, err := errlog.OpenFile(t.Path)
-			if err != nil {
-				return nil, err
-			}
-			f = &errorLogFile{file: ef}
-			s.files[t.Path] = f
-		}
-		handlers = append(handlers, errlog.NewHandler(f.file, level, errlog.Options{PID: s.opts.PID, Now: s.opts.Now}))
+		out = append(out, errlog.Target{Path: t.Path, Level: level})
 	}
-	if len(handlers) == 1 {
-		return slog.New(handlers[0]), nil
-	}
-	return slog.New(errlog.Multi(handlers...)), nil
+	return out, nil
 }
 
-// opened lists the files opened so far.
-func (s *errorLogSet) opened() []*errlog.File {
-	out := make([]*errlog.File, 0, len(s.files))
-	for _, f := range s.files {
-		out = append(out, f.file)
+// publish points the process logger, if any, at this configuration's
+// main error log, holding its files open until the next publish.
+func (el *errorLogs) publish(sw *errlog.Switch) {
+	if sw == nil {
+		return
 	}
-	return out
+	if el.set == nil {
+		sw.Replace(el.mainHand, nil)
+		return
+	}
+	set := el.set.Retain()
+	sw.Replace(el.mainHand, func() { set.Release() })
+}
+
+func (el *errorLogs) reopen() error {
+	if el == nil || el.set == nil {
+		return nil
+	}
+	return el.set.Reopen()
+}
+
+func (el *errorLogs) release() {
+	if el != nil && el.set != nil {
+		el.set.Release()
+	}
 }

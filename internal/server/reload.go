@@ -11,7 +11,9 @@ import (
 // configuration keeps serving and the error is returned. Listeners whose
 // address stays are kept (same socket, no gap in accepting), new ones start
 // accepting, removed ones close. Running sessions finish on the snapshot
-// they started with, for at most the old worker_shutdown_timeout.
+// they started with, for at most the old worker_shutdown_timeout. The
+// process logger (Options.ProcessLog) moves to the new main error_log
+// with the switch; on error it stays where it was.
 func (s *Server) Reload(cfg *config.Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -31,6 +33,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 	s.cur.Store(next)
 	s.live[next] = struct{}{}
 	s.gate.setMax(next.maxConns)
+	next.errLogs.publish(s.opts.ProcessLog)
 	for k, l := range opened {
 		s.listeners[k] = l
 		if s.serving {

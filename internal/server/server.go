@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sort"
@@ -11,13 +12,24 @@ import (
 	"time"
 
 	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/errlog"
 )
 
 // Options are the Server's dependencies.
 type Options struct {
 	// Logger receives every error log line; nil builds loggers from the
 	// configuration's error_log targets.
-	Logger   *slog.Logger
+	Logger *slog.Logger
+	// ProcessLog, when set, is pointed at the main error_log of the
+	// configuration the server runs: by New, and by each successful
+	// Reload once the new configuration has taken over. The process's
+	// own messages logged through it so share the files the sessions
+	// write to and follow error_log across reloads. It keeps the files
+	// it points at open until the next switch or its Close, which the
+	// owner calls after its last message.
+	ProcessLog *errlog.Switch
+	// Stderr is where "error_log stderr" writes; nil means os.Stderr.
+	Stderr   io.Writer
 	Hostname string // $hostname
 	PID      int    // $pid and the error log's pid
 	// Now is the clock for logs and balancing; nil means time.Now.
@@ -100,6 +112,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.cur.Store(snap)
 	s.live[snap] = struct{}{}
 	s.gate.setMax(snap.maxConns)
+	snap.errLogs.publish(opts.ProcessLog)
 	return s, nil
 }
 

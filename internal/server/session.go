@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strconv"
 
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/errlog"
@@ -49,13 +50,31 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	if len(b.logs) > 0 {
 		fillMaps(rec, snap.maps)
 		for _, al := range b.logs {
-			al.Record(rec)
+			if err := al.Record(rec); err != nil {
+				log.Log(context.Background(), errlog.LevelAlert, err.Error(), logContext(ps)...)
+			}
 		}
 	}
 	s.stats.finished(b.handler.Group.Name(), rec)
 }
 
 const actionReadingProxyProtocol = "reading PROXY protocol"
+
+// logContext is the suffix nginx gives a message about a session that has
+// ended, such as a failed access log write: client and server, and for a
+// session that reached its upstream the proxying action, the upstream and
+// the byte counts (nginx keeps the connection's last action).
+func logContext(ps *proxy.Session) []any {
+	rec := ps.Record
+	attrs := []any{"client", ps.ClientText, "server", ps.ServerText}
+	if n := len(rec.Attempts); n > 0 && rec.Attempts[n-1].Connected {
+		a := rec.Attempts[n-1]
+		attrs = append(attrs, "action", "proxying connection", "upstream", a.Addr,
+			"bytes_client", strconv.FormatInt(rec.BytesReceived, 10)+"/"+strconv.FormatInt(rec.BytesSent, 10),
+			"bytes_upstream", strconv.FormatInt(a.BytesReceived, 10)+"/"+strconv.FormatInt(a.BytesSent, 10))
+	}
+	return attrs
+}
 
 // preamble runs the phases before proxying. It sets ps.Record.Status when
 // the session must end here, and returns the limit_conn counts it holds.

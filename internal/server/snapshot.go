@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/config"
-	"github.com/straitproxy/strait/internal/errlog"
 	"github.com/straitproxy/strait/internal/proxy"
 	"github.com/straitproxy/strait/internal/upstream"
 )
@@ -20,15 +20,15 @@ import (
 // routing from listening sockets to blocks. Sessions keep the snapshot they
 // started with.
 type snapshot struct {
-	cfg      *config.Config
-	log      *slog.Logger // main error log
-	blocks   []*block
-	groups   []*upstream.Group // every upstream group, for the status endpoint
-	routes   map[string]*route // by bindAddr.key()
-	zones    map[string]*connZone
-	maps     []*compiledMap
-	files    *accesslog.Files // this snapshot's access log files
-	errFiles []*errlog.File
+	cfg     *config.Config
+	log     *slog.Logger // main error log
+	blocks  []*block
+	groups  []*upstream.Group // every upstream group, for the status endpoint
+	routes  map[string]*route // by bindAddr.key()
+	zones   map[string]*connZone
+	maps    []*compiledMap
+	files   *accesslog.Files // this snapshot's access log files
+	errLogs *errorLogs       // this snapshot's error log files; nil until build opens them
 
 	maxConns        int
 	shutdownTimeout time.Duration
@@ -133,18 +133,10 @@ func (s *snapshot) closeResources() {
 	s.mu.Unlock()
 	s.cancel()
 	s.files.CloseAll()
-	for _, f := range s.errFiles {
-		f.Close()
-	}
+	s.errLogs.release()
 }
 
 // reopenLogs reopens every log file of the snapshot (USR1).
 func (s *snapshot) reopenLogs() error {
-	err := s.files.ReopenAll()
-	for _, f := range s.errFiles {
-		if rerr := f.Reopen(); rerr != nil && err == nil {
-			err = rerr
-		}
-	}
-	return err
+	return errors.Join(s.files.ReopenAll(), s.errLogs.reopen())
 }

@@ -1,10 +1,10 @@
 // Package straittest holds loopback scaffolding shared by strait's tests,
 // the way net/http/httptest serves tests of HTTP code: a log sink safe for
-// concurrent writers, free loopback ports and a TCP server running a
-// handler per connection. It imports no strait package, so the internal
-// tests of every package can use it; an in-process strait lives in
-// internal/server/servertest. Only tests import it; nothing in the strait
-// binary does.
+// concurrent writers, free loopback ports, a TCP server running a handler
+// per connection, and finding the external tools a test needs. It imports
+// no strait package, so the internal tests of every package can use it;
+// an in-process strait lives in internal/server/servertest. Only tests
+// import it; nothing in the strait binary does.
 package straittest
 
 import (
@@ -12,6 +12,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
+	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
@@ -175,4 +177,21 @@ func ServeListener(tb testing.TB, ln net.Listener, handle func(net.Conn)) {
 		ln.Close()
 		wg.Wait()
 	})
+}
+
+// Tool returns the path of the program name (looked up in PATH unless it
+// is a path). When the program is missing, a test on a developer machine
+// is skipped with a message, and a test in CI (CI=true, where .ci/run
+// installs every tool) fails.
+func Tool(tb testing.TB, name string) string {
+	tb.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("%s is required in CI: %v", name, err)
+	}
+	tb.Skipf("%s is not installed (%v); this test needs it", name, err)
+	return ""
 }

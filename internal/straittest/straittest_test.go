@@ -165,3 +165,9 @@ func TestListenIsClosedWhenTheTestEnds(t *testing.T) {
 		t.Fatalf("%s still listens after its test ended", addr)
 	}
 }
+
+func TestToolFindsAProgram(t *testing.T) {
+	if p := Tool(t, "sh"); p == "" {
+		t.Fatal("no path for sh")
+	}
+}

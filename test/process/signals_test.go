@@ -222,6 +222,18 @@ func TestStartupErrors(t *testing.T) {
 		t.Errorf("bad config: err %v, output:\n%s\nwant %s", err, out, want)
 	}
 
+	// A log that cannot be opened fails the start as it fails -t, in
+	// nginx's words.
+	missing := filepath.Join(dir, "no", "such", "dir", "access.log")
+	writeConf(t, conf, strings.Replace(confText(dir, "127.0.0.1:1", "127.0.0.1:2", true), dir+"/access.log", missing, 1))
+	want = `strait: [emerg] open() "` + missing + `" failed (2: No such file or directory)` + "\n"
+	for _, args := range [][]string{{"-t", "-c", conf}, {"-c", conf}} {
+		out, err = exec.Command(straitBin, args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), want) {
+			t.Errorf("strait %s with a missing log directory: err %v, output:\n%s\nwant %s", strings.Join(args, " "), err, out, want)
+		}
+	}
+
 	busy := startEcho(t, "busy")
 	writeConf(t, conf, confText(dir, busy, "127.0.0.1:2", true))
 	out, err = exec.Command(straitBin, "-c", conf).CombinedOutput()
