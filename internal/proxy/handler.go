@@ -101,6 +101,11 @@ func (h *Handler) Serve(ctx context.Context, s *Session) {
 	up, att, ok := h.connect(ctx, s)
 	if !ok {
 		rec.Status = 502
+		if ctx.Err() != nil {
+			// Cut while connecting: no upstream failed. nginx's shutdown
+			// timer ends such a session with status 200.
+			rec.Status = 200
+		}
 		return
 	}
 	stopUp := context.AfterFunc(ctx, func() { up.conn.Close() })

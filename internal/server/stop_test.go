@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/straittest"
 )
 
 // Sessions that have not reached the byte pump yet end on a stop at once
@@ -109,6 +110,64 @@ stream {
 				if strings.Contains(log, noise) {
 					t.Errorf("error log says %q of a session cut by the server:\n%s", noise, log)
 				}
+			}
+		})
+	}
+}
+
+func TestStopEndsSessionsWaitingForUpstreamHandshake(t *testing.T) {
+	for _, tc := range stopCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			sock := filepath.Join(dir, "in.sock")
+			// The upstream accepts the connection and never answers the
+			// ClientHello: an hour of proxy_connect_timeout would pass.
+			accepted := make(chan struct{}, 1)
+			up := straittest.ServeTCP(t, func(c net.Conn) {
+				select {
+				case accepted <- struct{}{}:
+				default:
+				}
+				io.Copy(io.Discard, c)
+			})
+			cfg := mustConfig(t, dir, fmt.Sprintf(`
+worker_shutdown_timeout 100ms;
+stream {
+    log_format st $status;
+    server {
+        listen unix:%s;
+        proxy_pass %s;
+        proxy_ssl on;
+        proxy_connect_timeout 1h;
+        access_log {{dir}}/access.log st;
+    }
+}`, sock, up))
+			ts := startServer(t, cfg)
+			c, err := net.Dial("unix", sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			select {
+			case <-accepted:
+			case <-time.After(10 * time.Second):
+				t.Fatal("strait did not connect to the upstream")
+			}
+			stopAndWaitForClose(t, ts, cfg, tc, c)
+
+			access := filepath.Join(dir, "access.log")
+			waitFor(t, "the access record", func() bool { return readFile(t, access) != "" })
+			// Cut by the server, not failed by the upstream: not 502.
+			if got := readFile(t, access); got != "200\n" {
+				t.Errorf("access log %q, want status 200", got)
+			}
+			log := ts.log.String()
+			cut := "[info] 1#1: *1 shutdown timeout while SSL handshaking to upstream, client: "
+			if tc.graceful && !strings.Contains(log, cut) || !tc.graceful && strings.Contains(log, "shutdown timeout") {
+				t.Errorf("graceful %v, error log:\n%s", tc.graceful, log)
+			}
+			if strings.Contains(log, "[error]") {
+				t.Errorf("error log blames the upstream for a session cut by the server:\n%s", log)
 			}
 		})
 	}
