@@ -53,6 +53,15 @@ An unknown name fails with ` + "`unknown directive \"X\" in FILE:LINE`" + `, fol
 - ` + "`listen`" + ` without a port is an error (nginx binds a random port).
 - TLS to upstreams without ` + "`proxy_ssl_verify on`" + ` is reported as a warning by
   ` + "`strait -t`" + `.
+- A PROXY protocol header from a client may arrive in several TCP segments
+  (nginx refuses it as a broken header unless its first read holds all of
+  it). Bytes that cannot start a header, a v1 line longer than 107 bytes
+  (CRLF included) and a v2 header longer than 4096 bytes are still refused
+  as soon as they arrive, with status 400.
+- ` + "`worker_shutdown_timeout`" + ` also ends sessions still waiting for their PROXY
+  protocol header (nginx keeps them until the header or
+  ` + "`proxy_protocol_timeout`" + `); they are logged with ` + "`shutdown timeout`" + ` and
+  status 200.
 `
 
 // ReferenceMarkdown renders the directive table as docs/directives.md.

@@ -56,6 +56,10 @@ func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, acces
 			// Cut by shutdown: not the peer's fault.
 			sel.Release(peer, false)
 			rec.Attempts = append(rec.Attempts, att)
+			if errors.Is(context.Cause(ctx), ErrShutdownTimeout) {
+				s.Log.Info(ErrShutdownTimeout.Error(), "action", stageAction(stage),
+					"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr)
+			}
 			return nil, att, false
 		}
 		h.logAttemptError(s, peer, stage, err)
@@ -171,12 +175,16 @@ func bindAddr(s string) net.Addr {
 
 // logAttemptError logs a failed attempt in nginx's words.
 func (h *Handler) logAttemptError(s *Session, peer *upstream.Peer, stage Stage, err error) {
-	action := actionConnecting
-	if stage == StageHandshake {
-		action = actionHandshake
-	}
-	s.Log.Error(attemptErrorText(peer.Addr, stage, err), "action", action,
+	s.Log.Error(attemptErrorText(peer.Addr, stage, err), "action", stageAction(stage),
 		"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr)
+}
+
+// stageAction is nginx's log action for an attempt's stage.
+func stageAction(stage Stage) string {
+	if stage == StageHandshake {
+		return actionHandshake
+	}
+	return actionConnecting
 }
 
 func attemptErrorText(addr string, stage Stage, err error) string {

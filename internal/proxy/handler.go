@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"log/slog"
 	"net"
 	"strconv"
@@ -45,6 +46,13 @@ type Handler struct {
 	// cut by ctx are not failures and are not reported.
 	OnAttemptFailed func(peer *upstream.Peer, stage Stage, err error)
 }
+
+// ErrShutdownTimeout is the cause (context.Cause) a session's context is
+// cancelled with when worker_shutdown_timeout cuts the session: nginx logs
+// "shutdown timeout" for it, and so does strait. A session cut for any
+// other cause (a fast stop) ends without a word, as it does when an nginx
+// worker exits.
+var ErrShutdownTimeout = errors.New("shutdown timeout")
 
 // Session is one accepted client connection handed to Handler.Serve.
 type Session struct {
@@ -93,6 +101,11 @@ func (h *Handler) Serve(ctx context.Context, s *Session) {
 	up, att, ok := h.connect(ctx, s)
 	if !ok {
 		rec.Status = 502
+		if ctx.Err() != nil {
+			// Cut while connecting: no upstream failed. nginx's shutdown
+			// timer ends such a session with status 200.
+			rec.Status = 200
+		}
 		return
 	}
 	stopUp := context.AfterFunc(ctx, func() { up.conn.Close() })

@@ -14,15 +14,23 @@ import (
 )
 
 // PROXY protocol limits and constants
-// (https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt).
+// (https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt), with
+// nginx's names from src/core/ngx_proxy_protocol.h.
 const (
-	proxyV1MaxHeader = 107 // longest v1 line including CRLF
-	// proxyV2MaxHeader bounds the v2 header with TLVs; longer headers are
+	// proxyV1MaxHeader is NGX_PROXY_PROTOCOL_V1_MAX_HEADER: the longest v1
+	// line including CRLF.
+	proxyV1MaxHeader = 107
+	// proxyV2MaxHeader is NGX_PROXY_PROTOCOL_MAX_HEADER, the most nginx
+	// reads of a header: a v2 header with TLVs that does not fit is
 	// refused rather than buffered without limit.
 	proxyV2MaxHeader = 4096
+	proxyV2FixedLen  = 16 // signature, version/command, family, length
 )
 
-var proxyV2Signature = []byte("\r\n\r\n\x00\r\nQUIT\n")
+var (
+	proxyV1Prefix    = []byte("PROXY ")
+	proxyV2Signature = []byte("\r\n\r\n\x00\r\nQUIT\n")
+)
 
 // ProxyHeader is what a client's PROXY protocol header said. Addresses are
 // empty for "PROXY UNKNOWN", v2 LOCAL and non-IP families.
@@ -31,15 +39,39 @@ type ProxyHeader struct {
 	SrcPort, DstPort string
 }
 
-// ErrBrokenHeader is wrapped by ReadProxyHeader for malformed headers; the
-// server ends such sessions with status 400.
+// ErrBrokenHeader matches (errors.Is) every error ReadProxyHeader returns
+// for a header it refuses; the server ends such sessions with status 400.
 var ErrBrokenHeader = errors.New("broken header")
+
+// headerError is a refused header. Its text is what nginx logs for the
+// same header ("broken header: ...", "header is too large").
+type headerError string
+
+func (e headerError) Error() string        { return string(e) }
+func (e headerError) Is(target error) bool { return target == ErrBrokenHeader }
+
+// brokenHeader words a refused v1 line or non-PROXY data as nginx does:
+// the bytes up to the first CR or LF. They are quoted Go-style, so control
+// bytes cannot forge log lines.
+func brokenHeader(b []byte) error {
+	if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
+		b = b[:i]
+	}
+	return headerError(fmt.Sprintf("%s: %q", ErrBrokenHeader, b))
+}
 
 // ReadProxyHeader reads a PROXY protocol v1 or v2 header from c within
 // timeout. It returns the header and any client bytes read past it, which
 // must be forwarded before the rest of the stream. A timeout returns an
-// error satisfying os.IsTimeout; a malformed header wraps ErrBrokenHeader
-// with nginx's wording (`broken header: "..."`).
+// error satisfying os.IsTimeout; a refused header an error matching
+// ErrBrokenHeader, worded as nginx logs it.
+//
+// nginx parses whatever the first read returned and refuses a header
+// split over several TCP segments; strait waits for the rest, but refuses
+// as soon as the bytes read cannot start a valid header: data that is not
+// a PROXY header, a v1 line longer than 107 bytes, a v2 header longer than
+// 4096 bytes. Only a client that stops sending mid-header waits for the
+// timeout (or for the session to be cut, which closes c).
 func ReadProxyHeader(c net.Conn, timeout time.Duration) (ProxyHeader, []byte, error) {
 	if timeout > 0 {
 		if err := c.SetReadDeadline(time.Now().Add(timeout)); err != nil {
@@ -50,20 +82,14 @@ func ReadProxyHeader(c net.Conn, timeout time.Duration) (ProxyHeader, []byte, er
 	// The reader may read past the header; what it buffered is handed back
 	// as preread data, so nothing is lost.
 	br := bufio.NewReaderSize(c, 512)
-	first, err := br.Peek(len(proxyV2Signature))
-	if err != nil && len(first) == 0 {
-		return ProxyHeader{}, nil, err
-	}
+	v2, err := sniffProxyVersion(br)
 	var h ProxyHeader
 	switch {
-	case bytes.HasPrefix(first, []byte("PROXY ")) || bytes.HasPrefix([]byte("PROXY "), first) && err != nil:
-		h, err = readProxyV1(br)
-	case bytes.Equal(first, proxyV2Signature):
+	case err != nil:
+	case v2:
 		h, err = readProxyV2(br)
 	default:
-		if err == nil {
-			err = brokenHeader(first)
-		}
+		h, err = readProxyV1(br)
 	}
 	if err != nil {
 		return ProxyHeader{}, nil, err
@@ -76,23 +102,65 @@ func ReadProxyHeader(c net.Conn, timeout time.Duration) (ProxyHeader, []byte, er
 	return h, rest, nil
 }
 
-func brokenHeader(b []byte) error {
-	return fmt.Errorf("%w: %q", ErrBrokenHeader, b)
+// readMore waits until br holds more than the n bytes it has. Each call
+// adds at least one byte, so callers that stop at a fixed size are bounded.
+// A client that closes mid-header has sent something that is not a
+// header: that is refused like nginx refuses a short header.
+func readMore(br *bufio.Reader, n int) error {
+	_, err := br.Peek(n + 1)
+	if errors.Is(err, io.EOF) && n > 0 {
+		b, _ := br.Peek(n)
+		return brokenHeader(b)
+	}
+	return err
 }
 
+// sniffProxyVersion reads until the first bytes are "PROXY " (v1) or the
+// v2 signature, refusing anything else as soon as it cannot become either.
+func sniffProxyVersion(br *bufio.Reader) (v2 bool, err error) {
+	for {
+		b, _ := br.Peek(br.Buffered())
+		switch {
+		case bytes.HasPrefix(b, proxyV1Prefix):
+			return false, nil
+		case bytes.HasPrefix(b, proxyV2Signature):
+			return true, nil
+		case !bytes.HasPrefix(proxyV1Prefix, b) && !bytes.HasPrefix(proxyV2Signature, b):
+			return false, brokenHeader(b[:min(len(b), proxyV1MaxHeader)])
+		}
+		if err := readMore(br, len(b)); err != nil {
+			return false, err
+		}
+	}
+}
+
+// readProxyV1 reads one v1 line: at most 107 bytes up to and including
+// CRLF. A longer line is refused once 107 bytes without LF have arrived,
+// not when the timeout expires.
 func readProxyV1(br *bufio.Reader) (ProxyHeader, error) {
-	line, err := br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) || len(line) > proxyV1MaxHeader {
-		return ProxyHeader{}, brokenHeader(line[:min(len(line), proxyV1MaxHeader)])
+	for {
+		b, _ := br.Peek(br.Buffered())
+		if i := bytes.IndexByte(b[:min(len(b), proxyV1MaxHeader)], '\n'); i >= 0 {
+			h, err := parseProxyV1(b[:i+1])
+			br.Discard(i + 1)
+			return h, err
+		}
+		if len(b) >= proxyV1MaxHeader {
+			return ProxyHeader{}, brokenHeader(b[:proxyV1MaxHeader])
+		}
+		if err := readMore(br, len(b)); err != nil {
+			return ProxyHeader{}, err
+		}
 	}
-	if err != nil {
-		return ProxyHeader{}, err
-	}
+}
+
+// parseProxyV1 parses a complete line ending in LF.
+func parseProxyV1(line []byte) (ProxyHeader, error) {
 	if len(line) < 2 || line[len(line)-2] != '\r' {
 		return ProxyHeader{}, brokenHeader(line)
 	}
-	fields := bytes.Split(line[len("PROXY "):len(line)-2], []byte(" "))
-	if len(fields) >= 1 && string(fields[0]) == "UNKNOWN" {
+	fields := bytes.Split(line[len(proxyV1Prefix):len(line)-2], []byte(" "))
+	if string(fields[0]) == "UNKNOWN" {
 		return ProxyHeader{}, nil
 	}
 	if len(fields) != 5 || (string(fields[0]) != "TCP4" && string(fields[0]) != "TCP6") {
@@ -122,24 +190,37 @@ func parsePort(b []byte) (string, error) {
 	return string(b), nil
 }
 
+// readProxyV2 reads a binary header, following ngx_proxy_protocol_v2_read:
+// only version 2 is accepted; a header longer than nginx reads is refused
+// before its body is read; commands other than PROXY, transports other
+// than STREAM and families other than INET and INET6 are skipped with no
+// address, as nginx skips them.
 func readProxyV2(br *bufio.Reader) (ProxyHeader, error) {
-	hdr := make([]byte, 16)
-	if _, err := io.ReadFull(br, hdr); err != nil {
+	hdr := make([]byte, proxyV2FixedLen)
+	if n, err := io.ReadFull(br, hdr); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return ProxyHeader{}, brokenHeader(hdr[:n])
+		}
 		return ProxyHeader{}, err
 	}
 	verCmd, fam := hdr[12], hdr[13]
 	n := int(binary.BigEndian.Uint16(hdr[14:16]))
-	if verCmd>>4 != 2 || verCmd&0xf > 1 {
-		return ProxyHeader{}, brokenHeader(hdr)
+	if verCmd>>4 != 2 {
+		return ProxyHeader{}, headerError(fmt.Sprintf("unknown PROXY protocol version: %d", verCmd>>4))
 	}
-	if 16+n > proxyV2MaxHeader {
-		return ProxyHeader{}, fmt.Errorf("%w: PROXY protocol v2 header is too large (%d bytes)", ErrBrokenHeader, 16+n)
+	if proxyV2FixedLen+n > proxyV2MaxHeader {
+		return ProxyHeader{}, headerError("header is too large")
 	}
 	body := make([]byte, n)
 	if _, err := io.ReadFull(br, body); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			// The client closed before the length it announced: nginx,
+			// which parses what it has, says the same.
+			return ProxyHeader{}, headerError("header is too large")
+		}
 		return ProxyHeader{}, err
 	}
-	if verCmd&0xf == 0 { // LOCAL: health checks from the proxy itself
+	if verCmd&0xf != 1 || fam&0xf != 1 { // not PROXY (LOCAL: the proxy's own health checks), not STREAM
 		return ProxyHeader{}, nil
 	}
 	var alen int
@@ -151,8 +232,9 @@ func readProxyV2(br *bufio.Reader) (ProxyHeader, error) {
 	default: // AF_UNSPEC or AF_UNIX: no usable address
 		return ProxyHeader{}, nil
 	}
-	if fam&0xf != 1 && fam&0xf != 2 || n < 2*alen+4 {
-		return ProxyHeader{}, brokenHeader(hdr)
+	if n < 2*alen+4 {
+		// nginx refuses this header without a word; say why.
+		return ProxyHeader{}, headerError(fmt.Sprintf("broken header: PROXY protocol v2 address block too short (%d bytes)", n))
 	}
 	src, _ := netip.AddrFromSlice(body[:alen])
 	dst, _ := netip.AddrFromSlice(body[alen : 2*alen])

@@ -25,7 +25,7 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 
 		shutdownTimeout: cfg.Main.WorkerShutdownTimeout,
 	}
-	snap.ctx, snap.cancel = context.WithCancel(srv.rootCtx)
+	snap.ctx, snap.cancel = context.WithCancelCause(srv.rootCtx)
 	defer func() {
 		if err != nil {
 			snap.closeResources()

@@ -16,8 +16,8 @@ import (
 func Check(cfg *config.Config, opts Options) error {
 	opts.Logger, opts.ProcessLog = nil, nil
 	s := &Server{opts: opts, pools: &poolSet{}, stats: newStatsCollector()}
-	s.rootCtx, s.rootCancel = context.WithCancel(context.Background())
-	defer s.rootCancel()
+	s.rootCtx, s.rootCancel = context.WithCancelCause(context.Background())
+	defer s.rootCancel(nil)
 	snap, err := s.build(cfg, nil)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/proxy"
 )
 
 // Reload switches to cfg (HUP). The new snapshot is built and its new
@@ -68,7 +69,7 @@ func (s *Server) drain(old *snapshot) {
 	select {
 	case <-old.drained:
 	case <-timeout:
-		old.cancel()
+		old.cancel(proxy.ErrShutdownTimeout)
 		<-old.drained
 	}
 	old.closeResources()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/errlog"
+	"github.com/straitproxy/strait/internal/proxy"
 )
 
 // Options are the Server's dependencies.
@@ -42,9 +43,11 @@ var ErrServerClosed = errors.New("server closed")
 // Server owns the listening sockets and the current configuration
 // snapshot, and runs sessions on them.
 type Server struct {
-	opts       Options
-	rootCtx    context.Context // cancelled to cut every session
-	rootCancel context.CancelFunc
+	opts Options
+	// rootCtx is cancelled to cut every session; its cause says why:
+	// proxy.ErrShutdownTimeout or ErrServerClosed (a fast stop).
+	rootCtx    context.Context
+	rootCancel context.CancelCauseFunc
 	pools      *poolSet
 	stats      *statsCollector
 	gate       *connGate
@@ -96,16 +99,16 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		stopped:   make(chan struct{}),
 	}
 	s.gate = newConnGate()
-	s.rootCtx, s.rootCancel = context.WithCancel(context.Background())
+	s.rootCtx, s.rootCancel = context.WithCancelCause(context.Background())
 	snap, err := s.build(cfg, nil)
 	if err != nil {
-		s.rootCancel()
+		s.rootCancel(nil)
 		return nil, err
 	}
 	opened, err := s.openListeners(snap)
 	if err != nil {
 		snap.closeResources()
-		s.rootCancel()
+		s.rootCancel(nil)
 		return nil, err
 	}
 	s.listeners = opened
@@ -194,11 +197,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-timeout:
-		s.rootCancel()
+		s.rootCancel(proxy.ErrShutdownTimeout)
 		<-done
 	case <-ctx.Done():
 		err = ctx.Err()
-		s.rootCancel()
+		s.rootCancel(proxy.ErrShutdownTimeout)
 		<-done
 	}
 	s.finishStop()
@@ -208,7 +211,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close stops at once: listeners close and every session is cut.
 func (s *Server) Close() error {
 	s.beginStop()
-	s.rootCancel()
+	s.rootCancel(ErrServerClosed)
 	s.sessions.Wait()
 	s.finishStop()
 	return nil
@@ -231,7 +234,7 @@ func (s *Server) beginStop() *snapshot {
 // finishStop releases every snapshot once no session runs.
 func (s *Server) finishStop() {
 	s.stopOnce.Do(func() {
-		s.rootCancel()
+		s.rootCancel(ErrServerClosed)
 		s.cur.Load().retire()
 		s.bg.Wait()
 		s.mu.Lock()

@@ -37,6 +37,12 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 		Client: c, Log: log, Record: rec,
 		ClientText: addrHost(rec.RemoteAddr), ServerText: l.text,
 	}
+	// A stop, or worker_shutdown_timeout running out, cancels snap.ctx.
+	// Closing the client then ends the session in whatever phase it is:
+	// the phases before proxying block on client reads that only their
+	// own timeouts (proxy_protocol_timeout) would otherwise end.
+	stop := context.AfterFunc(snap.ctx, func() { c.Close() })
+	defer stop()
 	held := s.preamble(snap, bnd, ps)
 	if rec.Status == 0 {
 		b.handler.Serve(snap.ctx, ps)
@@ -87,6 +93,18 @@ func (s *Server) preamble(snap *snapshot, bnd *binding, ps *proxy.Session) []hel
 		case err == nil:
 			rec.ProxyProtocolAddr, rec.ProxyProtocolPort = hdr.SrcAddr, hdr.SrcPort
 			ps.Preread = rest
+		case snap.ctx.Err() != nil:
+			// Cut while waiting for the header (the read failed because
+			// the client was closed). nginx would wait for the header or
+			// proxy_protocol_timeout even past worker_shutdown_timeout;
+			// strait ends such a session as nginx ends a proxied one the
+			// shutdown timer cuts: "shutdown timeout", status 200. A fast
+			// stop ends it without a word.
+			if errors.Is(context.Cause(snap.ctx), proxy.ErrShutdownTimeout) {
+				ps.Log.Info(proxy.ErrShutdownTimeout.Error(), append(ctxAttrs, "action", actionReadingProxyProtocol)...)
+			}
+			rec.Status = 200
+			return nil
 		case os.IsTimeout(err):
 			ps.Log.Info("client timed out (110: Connection timed out)", append(ctxAttrs, "action", actionReadingProxyProtocol)...)
 			rec.Status = 200

@@ -34,9 +34,9 @@ type snapshot struct {
 	shutdownTimeout time.Duration
 
 	// ctx is cancelled to cut the snapshot's sessions (worker_shutdown_timeout,
-	// Close).
+	// Close); its cause says which, as for Server.rootCtx.
 	ctx    context.Context
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 
 	mu       sync.Mutex
 	active   int
@@ -131,7 +131,7 @@ func (s *snapshot) closeResources() {
 	}
 	s.released = true
 	s.mu.Unlock()
-	s.cancel()
+	s.cancel(nil)
 	s.files.CloseAll()
 	s.errLogs.release()
 }
