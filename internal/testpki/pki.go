@@ -7,41 +7,17 @@ package testpki
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
 	"math/big"
 	"net"
-	"sync"
+	"net/url"
 	"testing"
 	"time"
 )
-
-// KeyType selects the key algorithm of a certificate.
-type KeyType int
-
-const (
-	ECDSA   KeyType = iota // ECDSA P-256, the default: fast to generate
-	RSA                    // RSA 2048, drawn from a process-wide cache
-	Ed25519                // Ed25519
-)
-
-func (k KeyType) String() string {
-	switch k {
-	case RSA:
-		return "RSA"
-	case Ed25519:
-		return "Ed25519"
-	default:
-		return "ECDSA"
-	}
-}
 
 // Spec describes one certificate. Zero values give a certificate valid from
 // an hour ago for a day, with an ECDSA key.
@@ -50,9 +26,21 @@ type Spec struct {
 	CommonName string
 	DNSNames   []string
 	IPs        []net.IP
+	URIs       []*url.URL
 	NotBefore  time.Time
 	NotAfter   time.Time
 	Client     bool // ExtKeyUsageClientAuth instead of ServerAuth
+
+	// Digest is the digest the issuer signs this certificate with;
+	// DigestDefault lets crypto/x509 choose (SHA-256 for P-256 and RSA).
+	Digest Digest
+	// Version1 writes an X.509 v1 certificate: no version field and no
+	// extensions at all, whatever the template says.
+	Version1 bool
+	// Mutate, when set, edits the finished template just before signing:
+	// the way to any key usage, constraint or extension the fields above
+	// do not cover (see the helpers in extensions.go).
+	Mutate func(*x509.Certificate)
 }
 
 // CA is a certificate authority: the root or an intermediate.
@@ -87,54 +75,6 @@ func (l *Leaf) Chain() []*x509.Certificate {
 	return append([]*x509.Certificate{l.Cert}, l.Intermediates...)
 }
 
-// rsaKeys caches RSA keys for the whole test binary: generating a 2048-bit
-// key takes long enough to dominate a test. Keys are handed out round-robin
-// so that consecutive certificates of one chain get distinct keys.
-var rsaKeys struct {
-	sync.Mutex
-	keys []*rsa.PrivateKey
-	next int
-}
-
-const rsaKeyPool = 8
-
-func rsaKey(tb testing.TB) *rsa.PrivateKey {
-	rsaKeys.Lock()
-	defer rsaKeys.Unlock()
-	i := rsaKeys.next % rsaKeyPool
-	rsaKeys.next++
-	if i < len(rsaKeys.keys) {
-		return rsaKeys.keys[i]
-	}
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		tb.Fatalf("testpki: generate RSA key: %v", err)
-	}
-	rsaKeys.keys = append(rsaKeys.keys, k)
-	return k
-}
-
-// NewKey returns a fresh private key of type k (RSA keys come from a cache).
-func NewKey(tb testing.TB, k KeyType) crypto.Signer {
-	tb.Helper()
-	switch k {
-	case RSA:
-		return rsaKey(tb)
-	case Ed25519:
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			tb.Fatalf("testpki: generate Ed25519 key: %v", err)
-		}
-		return priv
-	default:
-		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			tb.Fatalf("testpki: generate ECDSA key: %v", err)
-		}
-		return priv
-	}
-}
-
 func serial(tb testing.TB) *big.Int {
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
@@ -152,6 +92,7 @@ func template(tb testing.TB, s Spec) *x509.Certificate {
 		NotAfter:     s.NotAfter,
 		DNSNames:     s.DNSNames,
 		IPAddresses:  s.IPs,
+		URIs:         s.URIs,
 	}
 	if t.NotBefore.IsZero() {
 		t.NotBefore = now.Add(-time.Hour)
@@ -162,11 +103,19 @@ func template(tb testing.TB, s Spec) *x509.Certificate {
 	return t
 }
 
-func create(tb testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, signer crypto.Signer) *x509.Certificate {
+// create signs tmpl (after s.Mutate) with signer as parent, rewriting the
+// result when s asks for a digest or version crypto/x509 does not write.
+func create(tb testing.TB, s Spec, tmpl, parent *x509.Certificate, pub crypto.PublicKey, signer crypto.Signer) *x509.Certificate {
 	tb.Helper()
+	if s.Mutate != nil {
+		s.Mutate(tmpl)
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
 	if err != nil {
 		tb.Fatalf("testpki: create certificate %q: %v", tmpl.Subject.CommonName, err)
+	}
+	if s.Digest != DigestDefault || s.Version1 {
+		der = resign(tb, der, s.Digest, s.Version1, signer)
 	}
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
@@ -191,7 +140,7 @@ func NewRoot(tb testing.TB, s Spec) *CA {
 	}
 	key := NewKey(tb, s.Key)
 	t := caTemplate(tb, s)
-	return &CA{Cert: create(tb, t, t, key.Public(), key), Key: key}
+	return &CA{Cert: create(tb, s, t, t, key.Public(), key), Key: key}
 }
 
 // Intermediate returns a CA signed by ca. s.CommonName defaults to
@@ -204,13 +153,13 @@ func (ca *CA) Intermediate(tb testing.TB, s Spec) *CA {
 	key := NewKey(tb, s.Key)
 	t := caTemplate(tb, s)
 	parents := append([]*CA{ca}, ca.Parents...)
-	return &CA{Cert: create(tb, t, ca.Cert, key.Public(), ca.Key), Key: key, Parents: parents}
+	return &CA{Cert: create(tb, s, t, ca.Cert, key.Public(), ca.Key), Key: key, Parents: parents}
 }
 
 func leafTemplate(tb testing.TB, s Spec) *x509.Certificate {
 	t := template(tb, s)
 	t.KeyUsage = x509.KeyUsageDigitalSignature
-	if s.Key == RSA {
+	if s.Key.IsRSA() {
 		t.KeyUsage |= x509.KeyUsageKeyEncipherment
 	}
 	t.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
@@ -225,7 +174,7 @@ func leafTemplate(tb testing.TB, s Spec) *x509.Certificate {
 func (ca *CA) Issue(tb testing.TB, s Spec) *Leaf {
 	tb.Helper()
 	key := NewKey(tb, s.Key)
-	l := &Leaf{Cert: create(tb, leafTemplate(tb, s), ca.Cert, key.Public(), ca.Key), Key: key}
+	l := &Leaf{Cert: create(tb, s, leafTemplate(tb, s), ca.Cert, key.Public(), ca.Key), Key: key}
 	if len(ca.Parents) > 0 {
 		l.Intermediates = append(l.Intermediates, ca.Cert)
 		for _, p := range ca.Parents[:len(ca.Parents)-1] {
@@ -240,7 +189,7 @@ func SelfSigned(tb testing.TB, s Spec) *Leaf {
 	tb.Helper()
 	key := NewKey(tb, s.Key)
 	t := leafTemplate(tb, s)
-	return &Leaf{Cert: create(tb, t, t, key.Public(), key), Key: key}
+	return &Leaf{Cert: create(tb, s, t, t, key.Public(), key), Key: key}
 }
 
 // Chain is a root, its intermediates (root side first) and a leaf issued

@@ -20,8 +20,15 @@ const clientSubject = "strait interop client"
 
 func newClientIdentity(t testing.TB, dir string) *clientIdentity {
 	t.Helper()
-	ca := testpki.NewRoot(t, testpki.Spec{CommonName: "Interop Client CA"})
-	leaf := ca.Issue(t, testpki.Spec{CommonName: clientSubject, Client: true})
+	return newClientIdentityKey(t, dir, testpki.ECDSA)
+}
+
+// newClientIdentityKey is newClientIdentity with keys of type k, for
+// security levels where P-256 is too weak.
+func newClientIdentityKey(t testing.TB, dir string, k testpki.KeyType) *clientIdentity {
+	t.Helper()
+	ca := testpki.NewRoot(t, testpki.Spec{Key: k, CommonName: "Interop Client CA"})
+	leaf := ca.Issue(t, testpki.Spec{Key: k, CommonName: clientSubject, Client: true})
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Cert)
 	cert, key := testpki.WriteLeaf(t, dir, "client", leaf)
