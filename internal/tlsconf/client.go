@@ -83,6 +83,10 @@ func NewClient(s config.ProxySSL, defaultName string) (*Client, error) {
 	if err = applyConfCommands(cfg, s.ConfCommands); err != nil {
 		return nil, err
 	}
+	level := securityLevel(s.Ciphers)
+	if err = restrictGroups(cfg, level); err != nil {
+		return nil, fmt.Errorf("invalid proxy_ssl_ciphers %q: %w", s.Ciphers, err)
+	}
 	if s.Certificate != "" {
 		cert, err := loadKeyPair(s.Certificate, s.CertificateKey, s.PasswordFile)
 		if err != nil {
@@ -111,15 +115,7 @@ func (c *Client) loadTrust(s config.ProxySSL) error {
 	if err != nil {
 		return err
 	}
-	level := DefaultSecurityLevel
-	if s.Ciphers != "" {
-		// OpenSSL applies @SECLEVEL of the cipher string to the
-		// certificate chain too (auth_level): key sizes and digests.
-		if l, set, err := cipherlist.SecurityLevel(s.Ciphers); err == nil && set {
-			level = l
-		}
-	}
-	c.chain = chainVerifier{store: store, depth: s.VerifyDepth, level: level,
+	c.chain = chainVerifier{store: store, depth: s.VerifyDepth, level: securityLevel(s.Ciphers),
 		sigs: newSignatureCache(), facts: newFactsCache()}
 	if s.CRL != "" {
 		if c.chain.crls, err = loadCRLs(s.CRL); err != nil {
@@ -128,6 +124,19 @@ func (c *Client) loadTrust(s config.ProxySSL) error {
 		c.chain.check = true
 	}
 	return nil
+}
+
+// securityLevel is the OpenSSL security level of a profile: @SECLEVEL=n
+// of proxy_ssl_ciphers, else DefaultSecurityLevel. OpenSSL applies it to
+// the certificate chain (auth_level: key sizes and digests) and to the
+// key exchange groups, not only to cipher suites.
+func securityLevel(ciphers string) int {
+	if ciphers != "" {
+		if l, set, err := cipherlist.SecurityLevel(ciphers); err == nil && set {
+			return l
+		}
+	}
+	return DefaultSecurityLevel
 }
 
 // sniAllowed mirrors nginx: no SNI for an empty name or an IP literal.

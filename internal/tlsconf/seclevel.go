@@ -4,7 +4,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"math"
 )
 
@@ -57,8 +59,10 @@ func rsaSecurityBits(n int) int {
 // signatureSecurityBits is the security X509_get_signature_info gives a
 // certificate's signature: half the digest size, 63 for SHA-1 and 39 for
 // MD5 (both broken for collisions), 128 for Ed25519.
-func signatureSecurityBits(alg x509.SignatureAlgorithm) int {
-	switch alg {
+func signatureSecurityBits(c *x509.Certificate) int {
+	switch c.SignatureAlgorithm {
+	case x509.UnknownSignatureAlgorithm:
+		return legacySignatureBits(c)
 	case x509.MD5WithRSA:
 		return 39
 	case x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
@@ -91,8 +95,45 @@ func checkAuthLevel(chain []*x509.Certificate, level int, errs *errorList) {
 		if i > 0 && keySecurityBits(c.PublicKey) < need {
 			errs.add(codeCAKeyTooSmall, i)
 		}
-		if i < len(chain)-1 && signatureSecurityBits(c.SignatureAlgorithm) < need {
+		if i < len(chain)-1 && signatureSecurityBits(c) < need {
 			errs.add(codeCAMDTooWeak, i)
 		}
 	}
+}
+
+// groupSecurityBits is the classical strength of a key exchange group (a
+// hybrid counts as its elliptic-curve half, which is all OpenSSL 3.0's
+// security callback would see of it).
+func groupSecurityBits(id tls.CurveID) int {
+	switch id {
+	case tls.CurveP384, tls.SecP384r1MLKEM1024:
+		return 192
+	case tls.CurveP521:
+		return 260
+	}
+	return 128 // X25519, P-256 and their hybrids
+}
+
+// restrictGroups drops the key exchange groups below the security level,
+// as OpenSSL's security callback does before the ClientHello. It matters
+// from level 4 on: X25519 and P-256 are 128-bit groups.
+func restrictGroups(cfg *tls.Config, level int) error {
+	if level < 4 {
+		return nil
+	}
+	groups := cfg.CurvePreferences
+	if len(groups) == 0 {
+		groups = []tls.CurveID{tls.SecP384r1MLKEM1024, tls.CurveP384, tls.CurveP521}
+	}
+	var kept []tls.CurveID
+	for _, g := range groups {
+		if groupSecurityBits(g) >= levelBits(level) {
+			kept = append(kept, g)
+		}
+	}
+	if len(kept) == 0 {
+		return fmt.Errorf("no key exchange group meets security level %d", level)
+	}
+	cfg.CurvePreferences = kept
+	return nil
 }

@@ -196,5 +196,9 @@ func checkTime(c *x509.Certificate, depth int, now time.Time, errs *errorList) {
 // CA as "invalid CA certificate" (checkExtensions), not as a bad signature,
 // while crypto/x509's CheckSignatureFrom would refuse it here too.
 func signedBy(c, issuer *x509.Certificate) bool {
+	switch c.SignatureAlgorithm {
+	case x509.MD5WithRSA, x509.UnknownSignatureAlgorithm:
+		return legacySignedBy(c, issuer)
+	}
 	return issuer.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }

@@ -78,8 +78,15 @@ func TestHostileChainsNginxAndStrait(t *testing.T) {
 						nginxReply, straitReply, nginxLine, straitLine)
 				}
 			case u.TLSRefused:
-				if !strings.HasPrefix(nginxLine, want) || !strings.HasPrefix(straitLine, want) {
-					t.Errorf("nginx logs %q, strait %q; want both to start %q", nginxLine, straitLine, want)
+				// OpenSSL also applies the security level to the
+				// signature schemes it offers, so it fails the handshake;
+				// crypto/tls offers no such knob, so strait refuses the
+				// same upstream at verification (weak key or digest).
+				if !strings.HasPrefix(nginxLine, want) {
+					t.Errorf("nginx logs %q, the catalogue expects %q...", nginxLine, want)
+				}
+				if !strings.HasPrefix(straitLine, want) && !strings.HasPrefix(straitLine, "upstream SSL certificate verify error: (6") {
+					t.Errorf("strait logs %q; want a refusal at the handshake or for a weak key or digest", straitLine)
 				}
 			default:
 				if !strings.HasPrefix(nginxLine, want) {

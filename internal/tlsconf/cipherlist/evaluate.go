@@ -37,10 +37,11 @@ func (e *ExprError) Unwrap() error { return e.Err }
 // OpenSSL 3.0 (OSSL_default_cipher_list).
 const defaultRules = "ALL:!COMPLEMENTOFDEFAULT:!eNULL"
 
-// defaultSecurityLevel is OpenSSL 3.0's built-in security level, in force
-// unless the expression says @SECLEVEL=n. Levels 1 and 2 give the same
-// result over Go's non-weak suites.
-const defaultSecurityLevel = 1
+// defaultSecurityLevel is the security level in force unless the
+// expression says @SECLEVEL=n: 2, the level Debian builds OpenSSL 3 with
+// (upstream's built-in default is 1). Levels 1 and 2 give the same result
+// over Go's non-weak suites.
+const defaultSecurityLevel = 2
 
 // suiteB returns the fixed list that replaces an expression starting with
 // one of OpenSSL's Suite B keywords (RFC 6460), checked in OpenSSL's order
