@@ -112,7 +112,7 @@ func setLimitConnZone(s *scope, d *ngxconf.Directive) error {
 	if z, dup := zones[name]; dup {
 		return errorf(d, "limit_conn_zone %q is already bound to key %q", name, z.Key)
 	}
-	zones[name] = &LimitConnZone{Name: name, Key: key, Size: size}
+	zones[name] = &LimitConnZone{Name: name, Key: key, Size: size, Pos: stmtPos(d)}
 	return nil
 }
 
