@@ -178,3 +178,24 @@ func TestMapAllocations(t *testing.T) {
 		t.Errorf("%.1f allocations per evaluation of a cached map and a volatile regex map", n)
 	}
 }
+
+// BenchmarkFreshSessionWithMaps is one access-log record's worth of
+// variables for a new session: built-ins plus a map chain, so the cost
+// includes sizing the session's cache.
+func BenchmarkFreshSessionWithMaps(b *testing.B) {
+	reg := build(b,
+		mapOf("$remote_addr", "kind", "~^10\\. internal", "default external"),
+		mapOf("$kind", "label", "internal in", "default out"),
+	)
+	e, err := reg.Compile(`$remote_addr $status $upstream_addr $label $kind`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	proto := session()
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		s := *proto
+		buf = e.Append(buf[:0], &s)
+	}
+}

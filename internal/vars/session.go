@@ -94,7 +94,12 @@ type cache struct {
 
 // slot returns the cache entry i, growing the table on first use.
 func (c *cache) slot(i int) *slot {
-	if i >= len(c.slots) {
+	switch {
+	case c.slots == nil:
+		// Room for a few at once: most configurations have few cached
+		// variables, and one allocation per session is the aim.
+		c.slots = make([]slot, i+1, max(i+1, 8))
+	case i >= len(c.slots):
 		c.slots = append(c.slots, make([]slot, i+1-len(c.slots))...)
 	}
 	return &c.slots[i]
