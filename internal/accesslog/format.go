@@ -3,6 +3,8 @@ package accesslog
 import (
 	"fmt"
 	"strings"
+
+	"github.com/straitproxy/strait/internal/vars"
 )
 
 // escapeMode is the log_format escape= parameter.
@@ -14,19 +16,11 @@ const (
 	escapeNone                      // raw
 )
 
-// opKind says what one precompiled operation emits.
-type opKind uint8
-
-const (
-	opLiteral opKind = iota // fixed text
-	opBuiltin               // a built-in variable
-	opExtra                 // a caller-declared variable, read from Session.Vars
-)
-
+// op is one precompiled operation: literal text, or a variable when v is
+// set.
 type op struct {
-	kind opKind
-	v    variable // for opBuiltin
-	text string   // literal text, or the variable name for opExtra
+	v    *vars.Variable
+	text string
 }
 
 // Format is a compiled log_format. It is immutable and safe for concurrent use.
@@ -35,17 +29,16 @@ type Format struct {
 	escape escapeMode
 }
 
-// Compile parses a log_format string. escape is "default" (or ""), "json" or
-// "none". Variables that are not built in are accepted when extra reports
-// them as declared (extra may be nil); their values come from Session.Vars
-// under the name as written. Built-in names match case-insensitively, as in
-// nginx. Errors use nginx's wording.
-func Compile(format, escape string, extra func(name string) bool) (*Format, error) {
+// Compile parses a log_format string against the variables of reg.
+// escape is "default" (or ""), "json" or "none". Names match
+// case-insensitively, as in nginx. Errors use nginx's wording and carry no
+// position.
+func Compile(reg *vars.Registry, format, escape string) (*Format, error) {
 	mode, err := parseEscape(escape)
 	if err != nil {
 		return nil, err
 	}
-	ops, err := compileOps(format, extra)
+	ops, err := compileOps(reg, format)
 	if err != nil {
 		return nil, err
 	}
@@ -66,8 +59,8 @@ func parseEscape(escape string) (escapeMode, error) {
 
 // compileOps splits s into literal and variable operations, following
 // ngx_stream_log_compile_format: a name is [A-Za-z0-9_]+, optionally wrapped
-// in braces.
-func compileOps(s string, extra func(name string) bool) ([]op, error) {
+// in braces. Unlike a value expression, "$1" names a variable "1".
+func compileOps(reg *vars.Registry, s string) ([]op, error) {
 	var ops []op
 	for i := 0; i < len(s); {
 		if s[i] != '$' {
@@ -99,31 +92,21 @@ func compileOps(s string, extra func(name string) bool) ([]op, error) {
 		if name == "" {
 			return nil, fmt.Errorf("invalid parameter %q", s[start:])
 		}
-		o, err := resolveVariable(name, extra)
+		v, err := reg.Lookup(name)
 		if err != nil {
 			return nil, err
 		}
-		ops = append(ops, o)
+		ops = append(ops, op{v: v})
 	}
 	return ops, nil
 }
 
 func appendLiteral(ops []op, text string) []op {
-	if n := len(ops); n > 0 && ops[n-1].kind == opLiteral {
+	if n := len(ops); n > 0 && ops[n-1].v == nil {
 		ops[n-1].text += text
 		return ops
 	}
-	return append(ops, op{kind: opLiteral, text: text})
-}
-
-func resolveVariable(name string, extra func(string) bool) (op, error) {
-	if v, ok := lookupBuiltin(strings.ToLower(name)); ok {
-		return op{kind: opBuiltin, v: v}, nil
-	}
-	if extra != nil && extra(name) {
-		return op{kind: opExtra, text: name}, nil
-	}
-	return op{}, fmt.Errorf("unknown %q variable", name)
+	return append(ops, op{text: text})
 }
 
 func isNameByte(c byte) bool {
@@ -136,29 +119,20 @@ func (f *Format) Append(dst []byte, s *Session) []byte {
 	return append(f.appendOps(dst, s), '\n')
 }
 
-// appendOps renders every operation. A built-in variable with an empty value
-// and a name missing from Session.Vars are "not found": nginx logs them as
-// "-" with the default escaping and as nothing with json or none. A name
-// present in Vars with an empty value is found and logs as nothing, as an
-// empty map value does in nginx.
+// appendOps renders every operation. A variable that is not found logs as
+// "-" with the default escaping and as nothing with json or none; a found
+// empty value logs as nothing, as in ngx_stream_log_variable.
 func (f *Format) appendOps(dst []byte, s *Session) []byte {
 	for i := range f.ops {
 		o := &f.ops[i]
-		start := len(dst)
-		switch o.kind {
-		case opLiteral:
+		if o.v == nil {
 			dst = append(dst, o.text...)
 			continue
-		case opBuiltin:
-			dst = appendBuiltin(dst, o.v, s)
-		case opExtra:
-			v, ok := s.Vars[o.text]
-			if ok && v == "" {
-				continue
-			}
-			dst = append(dst, v...)
 		}
-		if len(dst) == start {
+		start := len(dst)
+		var found bool
+		dst, found = o.v.Append(dst, s)
+		if !found {
 			if f.escape == escapeDefault {
 				dst = append(dst, '-')
 			}

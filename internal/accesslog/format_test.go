@@ -5,7 +5,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/straitproxy/strait/internal/vars"
 )
+
+// registry returns the built-in variables plus extra.
+func registry(tb testing.TB, extra ...vars.Definition) *vars.Registry {
+	tb.Helper()
+	b, err := vars.NewBuilder(append(vars.Builtins(vars.Options{Version: "1.2.3"}), extra...)...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b.Build()
+}
+
+// constant is a test variable with a fixed value; found false makes it
+// "not found".
+func constant(name, value string, found bool) vars.Definition {
+	return vars.Definition{Name: name, Get: func(dst []byte, _ *vars.Session) ([]byte, bool) {
+		return append(dst, value...), found
+	}}
+}
 
 // The proxy format from NGINX-NOTES.md.
 const proxyFormat = `$remote_addr [$time_local] $protocol $status $bytes_sent $bytes_received ` +
@@ -100,7 +120,7 @@ func TestAppendGolden(t *testing.T) {
 		{"addresses and ports", `$remote_addr:$remote_port $server_addr:$server_port`,
 			twoAttempts(), `127.0.0.1:54321 127.0.0.1:12345`},
 		{"unix sockets", `$remote_addr $remote_port $server_addr $server_port`,
-			unix, `unix: - unix:/run/strait.sock -`},
+			unix, `unix:  unix:/run/strait.sock `}, // a unix socket's port is found and empty, as in nginx
 		{"ipv6 and mapped ipv4", `$remote_addr $remote_port $server_addr $server_port`,
 			v6, `2001:db8::1 5000 127.0.0.1 443`},
 		{"proxy protocol unset", `$proxy_protocol_addr:$proxy_protocol_port`, denied(), `-:-`},
@@ -108,7 +128,7 @@ func TestAppendGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := Compile(tt.format, "default", nil)
+			f, err := Compile(registry(t), tt.format, "default")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +143,7 @@ func TestAppendGolden(t *testing.T) {
 func TestProxyProtocolVariables(t *testing.T) {
 	s := denied()
 	s.ProxyProtocolAddr, s.ProxyProtocolPort = "198.51.100.9", "61000"
-	f, err := Compile(`$proxy_protocol_addr:$proxy_protocol_port`, "", nil)
+	f, err := Compile(registry(t), `$proxy_protocol_addr:$proxy_protocol_port`, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,13 +154,13 @@ func TestProxyProtocolVariables(t *testing.T) {
 
 func TestEscapeModes(t *testing.T) {
 	s := denied()
-	s.Vars = map[string]string{"v": "a\"b\\c\n\td\x01\x7f\u00e9 z/", "empty": ""}
-	declared := func(name string) bool { return name == "v" || name == "empty" || name == "missing" }
+	reg := registry(t, constant("v", "a\"b\\c\n\td\x01\x7f\u00e9 z/", true),
+		constant("empty", "", true), constant("missing", "", false))
 	tests := []struct {
 		escape string
 		want   string
 	}{
-		// Checked against nginx 1.22: an empty map value logs as "", a
+		// Checked against nginx 1.22: an empty (found) value logs as "", a
 		// not-found variable as "-" (default) or nothing (json, none).
 		{"default", `"a\x22b\x5Cc\x0A\x09d\x01\x7F\xC3\xA9 z/" "" "-" "403"`},
 		{"", `"a\x22b\x5Cc\x0A\x09d\x01\x7F\xC3\xA9 z/" "" "-" "403"`},
@@ -149,7 +169,7 @@ func TestEscapeModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.escape, func(t *testing.T) {
-			f, err := Compile(`"$v" "$empty" "$missing" "$status"`, tt.escape, declared)
+			f, err := Compile(reg, `"$v" "$empty" "$missing" "$status"`, tt.escape)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,16 +180,13 @@ func TestEscapeModes(t *testing.T) {
 	}
 }
 
-func TestExtraVariables(t *testing.T) {
-	declared := func(name string) bool { return name == "Tenant" || name == "remote_addr" }
-	f, err := Compile(`${Tenant} $remote_addr`, "default", declared)
+func TestVariableNamesIgnoreCase(t *testing.T) {
+	reg := registry(t, constant("tenant", "blue", true))
+	f, err := Compile(reg, `${Tenant} $REMOTE_addr`, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := denied()
-	// A built-in name is never shadowed by Vars.
-	s.Vars = map[string]string{"Tenant": "blue", "remote_addr": "spoofed"}
-	if got := string(f.Append(nil, s)); got != "blue 192.0.2.7\n" {
+	if got := string(f.Append(nil, denied())); got != "blue 192.0.2.7\n" {
 		t.Errorf("got %q", got)
 	}
 }
@@ -184,11 +201,12 @@ func TestCompileErrors(t *testing.T) {
 		{`${remote_addr`, "default", `the closing bracket in "remote_addr" variable is missing`},
 		{`tail $`, "default", `invalid parameter "$"`},
 		{`a $-b`, "default", `invalid parameter "$-b"`},
+		{`$1`, "default", `unknown "1" variable`},
 		{`${}`, "default", `invalid parameter "${}"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
-			_, err := Compile(tt.format, tt.escape, func(string) bool { return false })
+			_, err := Compile(registry(t), tt.format, tt.escape)
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("got %v, want %q", err, tt.want)
 			}
@@ -197,7 +215,7 @@ func TestCompileErrors(t *testing.T) {
 }
 
 func TestAppendReusesBuffer(t *testing.T) {
-	f, err := Compile(proxyFormat, "default", nil)
+	f, err := Compile(registry(t), proxyFormat, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +231,7 @@ func TestAppendReusesBuffer(t *testing.T) {
 }
 
 func BenchmarkAppend(b *testing.B) {
-	f, err := Compile(proxyFormat+` $upstream_ssl_protocol $upstream_ssl_session_reused $time_iso8601`, "default", nil)
+	f, err := Compile(registry(b), proxyFormat+` $upstream_ssl_protocol $upstream_ssl_session_reused $time_iso8601`, "default")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -227,7 +245,7 @@ func BenchmarkAppend(b *testing.B) {
 }
 
 func BenchmarkRecord(b *testing.B) {
-	f, err := Compile(proxyFormat, "default", nil)
+	f, err := Compile(registry(b), proxyFormat, "default")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,25 +1,27 @@
 package accesslog
 
+import "github.com/straitproxy/strait/internal/vars"
+
 // Condition is a compiled access_log if= value. The line is skipped when the
 // value evaluates to "" or "0".
 type Condition struct {
-	f *Format
+	e *vars.Expr
 }
 
 // CompileCondition compiles an if= value such as "$loggable". It may mix
-// text and variables, like any nginx complex value.
-func CompileCondition(expr string, extra func(name string) bool) (*Condition, error) {
-	ops, err := compileOps(expr, extra)
+// text and variables: nginx compiles it as a complex value.
+func CompileCondition(reg *vars.Registry, expr string) (*Condition, error) {
+	e, err := reg.Compile(expr)
 	if err != nil {
 		return nil, err
 	}
-	return &Condition{f: &Format{ops: ops, escape: escapeNone}}, nil
+	return &Condition{e: e}, nil
 }
 
 // Match reports whether the session should be logged.
 func (c *Condition) Match(s *Session) bool {
 	var scratch [64]byte
-	v := c.f.appendOps(scratch[:0], s)
+	v := c.e.Append(scratch[:0], s)
 	return !(len(v) == 0 || len(v) == 1 && v[0] == '0')
 }
 

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/straitproxy/strait/internal/vars"
 )
 
 // manualTimer stands in for time.AfterFunc so flush-interval tests fire the
@@ -293,7 +295,7 @@ func TestLogConcurrentRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := Compile(proxyFormat+` $connection`, "default", nil)
+	f, err := Compile(registry(t), proxyFormat+` $connection`, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,15 +334,18 @@ func TestLogConcurrentRecords(t *testing.T) {
 }
 
 func TestLogCondition(t *testing.T) {
-	declared := func(name string) bool { return name == "loggable" }
-	cond, err := CompileCondition("$loggable", declared)
+	var loggable string
+	reg := registry(t, vars.Definition{Name: "loggable", Get: func(dst []byte, _ *vars.Session) ([]byte, bool) {
+		return append(dst, loggable...), true
+	}})
+	cond, err := CompileCondition(reg, "$loggable")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CompileCondition("$nope", declared); err == nil {
-		t.Fatal("unknown variable in if= accepted")
+	if _, err := CompileCondition(reg, "$nope"); err == nil || err.Error() != `unknown "nope" variable` {
+		t.Fatalf("unknown variable in if=: %v", err)
 	}
-	f, err := Compile("$status", "default", nil)
+	f, err := Compile(reg, "$status", "default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +357,7 @@ func TestLogCondition(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := denied()
-		s.Vars = map[string]string{"loggable": v}
+		loggable = v
 		(&Log{Format: f, Writer: w, If: cond}).Record(s)
 		w.Close()
 		fmt.Fprintf(&out, "%q:%q ", v, readFile(t, path))

@@ -37,7 +37,7 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	hostname, _ := os.Hostname()
 	// The server opens the error_log targets of every level, once per
 	// path, and points procLog at the main ones.
-	srv, err := server.New(cfg, server.Options{Hostname: hostname, PID: os.Getpid(), ProcessLog: procLog, Stderr: env.Stderr})
+	srv, err := server.New(cfg, server.Options{Hostname: hostname, PID: os.Getpid(), Version: Version, ProcessLog: procLog, Stderr: env.Stderr})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return 1

@@ -54,8 +54,10 @@ func testConfig(f *flags, opts config.LoadOptions, env Env) int {
 	return 0
 }
 
-// loadChecked loads the configuration and compiles every upstream TLS
-// profile, so that -t catches a bad key or CA file just as a start would.
+// loadChecked loads the configuration, compiles its variable expressions
+// (nginx reports an unknown variable before "syntax is ok") and every
+// upstream TLS profile, so that -t catches a bad key or CA file just as a
+// start would.
 func loadChecked(opts config.LoadOptions) (*config.Config, error) {
 	cfg, err := config.Load(opts)
 	if err != nil {
@@ -63,6 +65,9 @@ func loadChecked(opts config.LoadOptions) (*config.Config, error) {
 	}
 	if cfg.Stream == nil {
 		return cfg, nil
+	}
+	if err := server.CheckVariables(cfg); err != nil {
+		return nil, err
 	}
 	for _, s := range cfg.Stream.Servers {
 		if !s.SSL.Enabled {

@@ -153,3 +153,17 @@ func TestConfigTestAgreesWithNginx(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigTestReportsUnknownVariablesAsSyntax checks that -t refuses an
+// unknown variable before "syntax is ok", as nginx does, and says where.
+func TestConfigTestReportsUnknownVariablesAsSyntax(t *testing.T) {
+	dir := t.TempDir()
+	conf := writeConf(t, dir, "strait.conf", "stream {\n    log_format f '$remote_addr $nope';\n"+
+		"    server { listen 127.0.0.1:1; proxy_pass 127.0.0.1:2; access_log f.log f; }\n}\n")
+	code, _, errs := runCLI(t, dir, "-t", "-c", conf)
+	want := "strait: [emerg] unknown \"nope\" variable in " + conf + ":2\n" +
+		"strait: configuration file " + conf + " test failed\n"
+	if code != 1 || errs != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", code, errs, want)
+	}
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"regexp"
 	"regexp/syntax"
 	"strings"
@@ -8,17 +9,18 @@ import (
 	"github.com/straitproxy/strait/internal/ngxconf"
 )
 
-// setMap parses `map string $variable { ... }`. Its block holds
-// `key value;` pairs and the special lines default, hostnames and
-// volatile rather than directives (includes were already expanded).
+// setMap parses `map string $variable { ... }` like ngx_stream_map_block.
+// Its block holds `key value;` pairs and the special lines default,
+// hostnames and volatile rather than directives (includes were already
+// expanded). The source, the values and the variable's name are checked
+// against the variable registry later, by internal/vars.
 func setMap(s *scope, d *ngxconf.Directive) error {
 	v := d.Args[1].Value
 	if len(v) < 2 || v[0] != '$' {
 		return errorf(d, "invalid variable name %q", v)
 	}
-	m := &Map{Source: d.Args[0].Value, Variable: v[1:]}
-	seen := map[string]bool{}
-	hasDefault := false
+	m := &Map{Source: d.Args[0].Value, Variable: v[1:], Pos: stmtPos(d)}
+	keys := newMapKeys()
 	for _, e := range d.Block {
 		if e.HasBlock {
 			return errorf(e, "unexpected \"{\"")
@@ -26,31 +28,30 @@ func setMap(s *scope, d *ngxconf.Directive) error {
 		n := len(e.Args)
 		switch {
 		case e.Name == "hostnames" && n == 0:
+			// Like nginx, hostnames applies to the entries after it.
 			m.Hostnames = true
 			continue
 		case e.Name == "volatile" && n == 0:
+			m.Volatile = true
 			continue
 		case n != 1:
 			return errorf(e, "invalid number of the map parameters")
 		case e.Name == "default":
-			if hasDefault {
+			if m.HasDefault {
 				return errorf(e, "duplicate default map parameter")
 			}
-			hasDefault, m.Default = true, e.Args[0].Value
+			m.HasDefault, m.Default, m.DefaultPos = true, e.Args[0].Value, stmtPos(e)
 			continue
 		}
 		entry, err := mapEntry(e, m.Hostnames)
 		if err != nil {
 			return err
 		}
-		key := entry.Match
-		if entry.Regex {
-			key = "~" + key
+		if !entry.Regex {
+			if err := keys.add(e, &entry); err != nil {
+				return err
+			}
 		}
-		if seen[key] {
-			return errorf(e, "conflicting parameter %q", e.Name)
-		}
-		seen[key] = true
 		m.Entries = append(m.Entries, entry)
 	}
 	s.l.cfg.Stream.Maps = append(s.l.cfg.Stream.Maps, m)
@@ -58,34 +59,96 @@ func setMap(s *scope, d *ngxconf.Directive) error {
 }
 
 // mapEntry reads one `key value;` line: ~regex, ~*regex (case
-// insensitive), \~literal, or an exact string.
+// insensitive), \~literal, a wildcard after hostnames, or an exact string.
 func mapEntry(e *ngxconf.Directive, hostnames bool) (MapEntry, error) {
 	key := e.Name
-	me := MapEntry{Value: e.Args[0].Value}
-	if strings.HasPrefix(key, "~") && len(key) > 1 {
+	me := MapEntry{Value: e.Args[0].Value, Pos: stmtPos(e)}
+	if rest, ok := strings.CutPrefix(key, "~"); ok {
 		me.Regex = true
-		key = key[1:]
-		if strings.HasPrefix(key, "*") {
-			me.CaseInsensitive, key = true, key[1:]
+		if rest, ok = strings.CutPrefix(rest, "*"); ok {
+			me.CaseInsensitive = true
 		}
-		expr := key
+		expr := rest
 		if me.CaseInsensitive {
 			expr = "(?i)" + expr
 		}
 		if _, err := regexp.Compile(expr); err != nil {
-			return me, errorf(e, "invalid regular expression %q: %v", key, regexpReason(err))
+			return me, errorf(e, "invalid regular expression %q: %v", rest, regexpReason(err))
 		}
-		me.Match = key
+		me.Match = rest
 		return me, nil
 	}
-	if strings.HasPrefix(key, `\`) && len(key) > 1 {
-		key = key[1:]
-	}
+	key = strings.TrimPrefix(key, `\`)
 	if hostnames {
-		key = strings.ToLower(key)
+		wild, err := isWildcard(key)
+		if err != nil {
+			return me, errorf(e, "invalid hostname or wildcard %q", key)
+		}
+		me.Wildcard = wild
 	}
-	me.Match = key
+	me.Match = strings.ToLower(key)
 	return me, nil
+}
+
+// isWildcard classifies a hostnames key as ngx_hash_add_key does:
+// "*.example.com", ".example.com" and "www.example.*" are wildcards; any
+// other "*", a "..", or a NUL byte makes the key invalid.
+func isWildcard(key string) (bool, error) {
+	if strings.Count(key, "*") > 1 || strings.Contains(key, "..") || strings.IndexByte(key, 0) >= 0 {
+		return false, errInvalidWildcard
+	}
+	switch {
+	case len(key) > 1 && key[0] == '.':
+		return true, nil
+	case len(key) > 2 && (strings.HasPrefix(key, "*.") || strings.HasSuffix(key, ".*")):
+		return true, nil
+	case strings.Contains(key, "*"):
+		return false, errInvalidWildcard
+	}
+	return false, nil
+}
+
+var errInvalidWildcard = errors.New("invalid hostname or wildcard")
+
+// mapKeys finds the keys nginx's hash refuses as "conflicting parameter":
+// the same exact key twice (case-insensitively), ".example.com" with
+// "example.com" or "*.example.com", and the same tail wildcard twice.
+type mapKeys struct {
+	exact, head, tail map[string]bool
+}
+
+func newMapKeys() *mapKeys {
+	return &mapKeys{exact: map[string]bool{}, head: map[string]bool{}, tail: map[string]bool{}}
+}
+
+func (k *mapKeys) add(e *ngxconf.Directive, me *MapEntry) error {
+	key := me.Match
+	conflict := func() error { return errorf(e, "conflicting parameter %q", key) }
+	if !me.Wildcard {
+		if k.exact[key] {
+			return conflict()
+		}
+		k.exact[key] = true
+		return nil
+	}
+	switch {
+	case strings.HasPrefix(key, "."):
+		if k.exact[key[1:]] || k.head[key[1:]] {
+			return conflict()
+		}
+		k.exact[key[1:]], k.head[key[1:]] = true, true
+	case strings.HasPrefix(key, "*."):
+		if k.head[key[2:]] {
+			return conflict()
+		}
+		k.head[key[2:]] = true
+	default:
+		if k.tail[key[:len(key)-2]] {
+			return conflict()
+		}
+		k.tail[key[:len(key)-2]] = true
+	}
+	return nil
 }
 
 // regexpReason keeps the reason of a regexp error without repeating the

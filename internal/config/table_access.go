@@ -36,7 +36,7 @@ func accessDirectives() []Directive {
 		srvFlag("limit_conn_dry_run", "off", modLimitConn, "Counts and logs but does not refuse.",
 			func(s *Server) *bool { return &s.LimitConnDryRun }),
 		{Name: "map", Contexts: CtxStream, Args: ArgBlock | Arg2, Syntax: "string $variable { ... }",
-			Module: "ngx_stream_map_module", Doc: "Variable whose value depends on another (exact, hostnames, ~regex, ~*regex).",
+			Module: "ngx_stream_map_module", Doc: "Variable computed from any value expression (exact keys, hostnames wildcards, ~regex and ~*regex with $1..$9 and named captures, default, volatile); evaluated when first read, cached per session unless volatile.",
 			multi: true, Set: setMap},
 		ignored("map_hash_bucket_size", CtxStream, Arg1, "size", "32|64|128", "ngx_stream_map_module", "Bucket size of map hash tables."),
 		ignored("map_hash_max_size", CtxStream, Arg1, "size", "2048", "ngx_stream_map_module", "Maximum size of map hash tables."),
@@ -112,7 +112,7 @@ func setLimitConnZone(s *scope, d *ngxconf.Directive) error {
 	if z, dup := zones[name]; dup {
 		return errorf(d, "limit_conn_zone %q is already bound to key %q", name, z.Key)
 	}
-	zones[name] = &LimitConnZone{Name: name, Key: key, Size: size}
+	zones[name] = &LimitConnZone{Name: name, Key: key, Size: size, Pos: stmtPos(d)}
 	return nil
 }
 

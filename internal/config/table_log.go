@@ -32,7 +32,7 @@ func setLogFormat(s *scope, d *ngxconf.Directive) error {
 	if _, dup := formats[name]; dup {
 		return errorf(d, "duplicate \"log_format\" name %q", name)
 	}
-	lf := &LogFormat{Name: name, Escape: "default"}
+	lf := &LogFormat{Name: name, Escape: "default", Pos: stmtPos(d)}
 	args := d.Args[1:]
 	if esc, ok := strings.CutPrefix(args[0].Value, "escape="); ok {
 		valid := false

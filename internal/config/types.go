@@ -209,6 +209,7 @@ type LimitConnZone struct {
 	Name string
 	Key  string // e.g. "$binary_remote_addr"
 	Size int
+	Pos  ngxconf.Pos
 }
 
 // LimitConn is a limit_conn line.
@@ -222,6 +223,7 @@ type LogFormat struct {
 	Name   string
 	Escape string // default, json, none
 	Format string // the concatenated format strings
+	Pos    ngxconf.Pos
 }
 
 // AccessLog is one access_log target.
@@ -236,17 +238,28 @@ type AccessLog struct {
 
 // Map is a map {} block: a variable computed from another.
 type Map struct {
-	Source    string // e.g. "$remote_addr"
-	Variable  string // e.g. "$name" (without "$")
-	Default   string
-	Hostnames bool
-	Entries   []MapEntry
+	Source     string // e.g. "$remote_addr"
+	Variable   string // e.g. "name" (without "$")
+	Default    string
+	HasDefault bool
+	Hostnames  bool
+	Volatile   bool // the value is computed on every use, never cached
+	Entries    []MapEntry
+	Pos        ngxconf.Pos // of the map directive
+	DefaultPos ngxconf.Pos
 }
 
 // MapEntry is one source->value pair of a map.
 type MapEntry struct {
-	Match           string // exact string, or regex when Regex is set
+	// Match is the exact string (lower-case: nginx's map hash ignores
+	// case), the wildcard when Wildcard is set, or the regex when Regex
+	// is set.
+	Match           string
 	Regex           bool
 	CaseInsensitive bool
-	Value           string
+	// Wildcard marks "*.example.com", ".example.com" or "www.example.*"
+	// after the hostnames parameter.
+	Wildcard bool
+	Value    string
+	Pos      ngxconf.Pos
 }

@@ -44,22 +44,8 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 		prevZones = prev.zones
 	}
 	snap.zones = buildZones(st.LimitConnZones, prevZones)
-	if snap.maps, err = compileMaps(st.Maps); err != nil {
+	if snap.vars, err = compileVariables(st, srv.varOptions()); err != nil {
 		return nil, err
-	}
-	isMapVar := func(name string) bool {
-		for _, m := range snap.maps {
-			if m.variable == name {
-				return true
-			}
-		}
-		return false
-	}
-	formats := make(map[string]*accesslog.Format, len(st.LogFormats))
-	for name, lf := range st.LogFormats {
-		if formats[name], err = accesslog.Compile(lf.Format, lf.Escape, isMapVar); err != nil {
-			return nil, fmt.Errorf("log_format %q: %w", name, err)
-		}
 	}
 	groups, err := srv.buildGroups(cfg, snap.log)
 	if err != nil {
@@ -70,7 +56,7 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 		streamLogs = cfg.Main.ErrorLogs
 	}
 	for _, sc := range st.Servers {
-		b, err := srv.buildBlock(snap, sc, groups, formats, isMapVar, streamLogs)
+		b, err := srv.buildBlock(snap, sc, groups, streamLogs)
 		if err != nil {
 			return nil, err
 		}
@@ -83,8 +69,7 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 	return snap, nil
 }
 
-func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSet, formats map[string]*accesslog.Format,
-	isMapVar func(string) bool, streamLogs []config.ErrorLog) (*block, error) {
+func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSet, streamLogs []config.ErrorLog) (*block, error) {
 	b := &block{cfg: sc}
 	var err error
 	targets := sc.ErrorLogs
@@ -114,11 +99,11 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 	if b.access, err = compileAccess(sc.Access); err != nil {
 		return nil, fmt.Errorf("%w in %s", err, sc.Pos)
 	}
-	if b.limits, err = compileLimits(sc.LimitConn, snap.zones); err != nil {
+	if b.limits, err = compileLimits(sc.LimitConn, snap.zones, snap.vars.keys); err != nil {
 		return nil, fmt.Errorf("%w in %s", err, sc.Pos)
 	}
 	for _, al := range sc.AccessLogs {
-		f, ok := formats[al.Format]
+		f, ok := snap.vars.formats[al.Format]
 		if !ok {
 			return nil, fmt.Errorf("unknown log format %q in %s", al.Format, al.Pos)
 		}
@@ -134,12 +119,7 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 		if err != nil {
 			return nil, fmt.Errorf("%w in %s", err, al.Pos)
 		}
-		l := &accesslog.Log{Format: f, Writer: w}
-		if al.If != "" {
-			if l.If, err = accesslog.CompileCondition(al.If, isMapVar); err != nil {
-				return nil, fmt.Errorf("%w in %s", err, al.Pos)
-			}
-		}
+		l := &accesslog.Log{Format: f, Writer: w, If: snap.vars.conds[al.If]}
 		b.logs = append(b.logs, l)
 	}
 	return b, nil

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/vars"
 )
 
 // connZone is a limit_conn_zone: open-session counts per key. Zones with an
@@ -44,6 +45,7 @@ func (z *connZone) release(key string) {
 // connLimit is one limit_conn line of a server block.
 type connLimit struct {
 	zone *connZone
+	key  *vars.Expr // the zone's key, compiled against the snapshot's variables
 	max  int
 }
 
@@ -66,14 +68,14 @@ func buildZones(cfg map[string]*config.LimitConnZone, prev map[string]*connZone)
 	return out
 }
 
-func compileLimits(lines []config.LimitConn, zones map[string]*connZone) ([]connLimit, error) {
+func compileLimits(lines []config.LimitConn, zones map[string]*connZone, keys map[string]*vars.Expr) ([]connLimit, error) {
 	out := make([]connLimit, 0, len(lines))
 	for _, l := range lines {
 		z, ok := zones[l.Zone]
 		if !ok {
 			return nil, fmt.Errorf("zone \"%s\" is unknown", l.Zone)
 		}
-		out = append(out, connLimit{zone: z, max: l.Max})
+		out = append(out, connLimit{zone: z, key: keys[l.Zone], max: l.Max})
 	}
 	return out, nil
 }

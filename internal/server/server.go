@@ -33,6 +33,7 @@ type Options struct {
 	Stderr   io.Writer
 	Hostname string // $hostname
 	PID      int    // $pid and the error log's pid
+	Version  string // $nginx_version
 	// Now is the clock for logs and balancing; nil means time.Now.
 	Now func() time.Time
 }

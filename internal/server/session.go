@@ -54,7 +54,6 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	}
 	rec.End = s.now()
 	if len(b.logs) > 0 {
-		fillMaps(rec, snap.maps)
 		for _, al := range b.logs {
 			if err := al.Record(rec); err != nil {
 				log.Log(context.Background(), errlog.LevelAlert, err.Error(), logContext(ps)...)
@@ -92,6 +91,7 @@ func (s *Server) preamble(snap *snapshot, bnd *binding, ps *proxy.Session) []hel
 		switch {
 		case err == nil:
 			rec.ProxyProtocolAddr, rec.ProxyProtocolPort = hdr.SrcAddr, hdr.SrcPort
+			rec.ProxyProtocolServerAddr, rec.ProxyProtocolServerPort = hdr.DstAddr, hdr.DstPort
 			ps.Preread = rest
 		case snap.ctx.Err() != nil:
 			// Cut while waiting for the header (the read failed because
@@ -121,9 +121,8 @@ func (s *Server) preamble(snap *snapshot, bnd *binding, ps *proxy.Session) []hel
 	}
 	var held []heldLimit
 	if len(b.limits) > 0 {
-		env := &varEnv{rec: rec, maps: snap.maps}
 		for _, lim := range b.limits {
-			key := env.expand(lim.zone.key)
+			key := lim.key.Value(rec)
 			if key == "" {
 				continue // nginx does not account sessions with an empty key
 			}

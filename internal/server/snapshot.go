@@ -26,7 +26,7 @@ type snapshot struct {
 	groups  []*upstream.Group // every upstream group, for the status endpoint
 	routes  map[string]*route // by bindAddr.key()
 	zones   map[string]*connZone
-	maps    []*compiledMap
+	vars    *streamVars      // variable registry and compiled expressions
 	files   *accesslog.Files // this snapshot's access log files
 	errLogs *errorLogs       // this snapshot's error log files; nil until build opens them
 

@@ -1,0 +1,102 @@
+package server
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/straitproxy/strait/internal/accesslog"
+	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/ngxconf"
+	"github.com/straitproxy/strait/internal/vars"
+)
+
+// streamVars is one snapshot's variable registry and every expression
+// the server evaluates: log formats, access_log if= conditions and
+// limit_conn_zone keys, each compiled once through internal/vars.
+type streamVars struct {
+	reg     *vars.Registry
+	formats map[string]*accesslog.Format    // by log_format name
+	conds   map[string]*accesslog.Condition // by if= text
+	keys    map[string]*vars.Expr           // limit_conn_zone keys by zone name
+}
+
+// CheckVariables compiles every variable expression of cfg, so that
+// strait -t reports an unknown variable as part of the syntax check, as
+// nginx does.
+func CheckVariables(cfg *config.Config) error {
+	if cfg.Stream == nil {
+		return nil
+	}
+	_, err := compileVariables(cfg.Stream, vars.Options{})
+	return err
+}
+
+// compileVariables builds the registry (maps included) and compiles the
+// expressions in configuration order, so that the first unknown name
+// reported is the first one written. Errors end with " in FILE:LINE".
+func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error) {
+	reg, err := vars.Build(st.Maps, opts)
+	if err != nil {
+		return nil, err
+	}
+	sv := &streamVars{
+		reg:     reg,
+		formats: make(map[string]*accesslog.Format, len(st.LogFormats)),
+		conds:   map[string]*accesslog.Condition{},
+		keys:    make(map[string]*vars.Expr, len(st.LimitConnZones)),
+	}
+	type compileStep struct {
+		file string
+		line int
+		run  func() error
+	}
+	var steps []compileStep
+	for name, lf := range st.LogFormats {
+		steps = append(steps, compileStep{lf.Pos.File, lf.Pos.Line, func() error {
+			f, err := accesslog.Compile(reg, lf.Format, lf.Escape)
+			sv.formats[name] = f
+			return placed(lf.Pos, err)
+		}})
+	}
+	for name, z := range st.LimitConnZones {
+		steps = append(steps, compileStep{z.Pos.File, z.Pos.Line, func() error {
+			e, err := reg.CompileAt(z.Key, z.Pos)
+			sv.keys[name] = e
+			return err
+		}})
+	}
+	for _, srv := range st.Servers {
+		for _, al := range srv.AccessLogs {
+			if al.If == "" {
+				continue
+			}
+			steps = append(steps, compileStep{al.Pos.File, al.Pos.Line, func() error {
+				c, err := accesslog.CompileCondition(reg, al.If)
+				sv.conds[al.If] = c
+				return placed(al.Pos, err)
+			}})
+		}
+	}
+	slices.SortStableFunc(steps, func(a, b compileStep) int {
+		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.line, b.line))
+	})
+	for _, s := range steps {
+		if err := s.run(); err != nil {
+			return nil, err
+		}
+	}
+	return sv, nil
+}
+
+func placed(pos ngxconf.Pos, err error) error {
+	if err == nil {
+		return nil
+	}
+	return vars.At(pos, err)
+}
+
+// varOptions are the process facts the built-in variables show.
+func (srv *Server) varOptions() vars.Options {
+	return vars.Options{Now: func() time.Time { return srv.now() }, Version: srv.opts.Version}
+}
