@@ -21,7 +21,7 @@ const daemonEnv = "STRAIT_DAEMON_CHILD"
 
 func isDaemonChild() bool { return os.Getenv(daemonEnv) == "1" }
 
-func daemonize(env Env) int {
+func daemonize(env Env, inh *inherited) int {
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] cannot find own executable: %v\n", err)
@@ -42,7 +42,20 @@ func daemonize(env Env) int {
 	cmd.Env = append(os.Environ(), daemonEnv+"=1")
 	cmd.Stdin, cmd.Stdout = devnull, devnull
 	cmd.Stderr = os.Stderr // nginx keeps stderr for messages before the logs open
-	cmd.ExtraFiles = []*os.File{w}
+	// The ready pipe is the child's descriptor 3; inherited sockets, which
+	// a forking nginx keeps, follow it and are named again in STRAIT.
+	extra, inheritVar, err := inh.handDown([]*os.File{w})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "strait: [emerg] cannot pass the inherited sockets: %v\n", err)
+		return 1
+	}
+	for _, f := range extra[1:] {
+		defer f.Close()
+	}
+	if inheritVar != "" {
+		cmd.Env = append(cmd.Env, inheritVar)
+	}
+	cmd.ExtraFiles = extra
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] cannot start daemon: %v\n", err)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,13 +20,19 @@ import (
 // child of daemon on) and serves until a stop signal.
 func run(f *flags, opts config.LoadOptions, env Env) int {
 	start := time.Now()
+	inh := readInherited()
+	defer inh.close() // those the server did not take
+	// Before the error log opens, as nginx reports them on stderr.
+	for _, p := range inh.problems {
+		fmt.Fprintf(env.Stderr, "strait: %s\n", p)
+	}
 	cfg, err := loadChecked(opts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return 1
 	}
 	if cfg.Main.Daemon && !isDaemonChild() {
-		return daemonize(env)
+		return daemonize(env, inh)
 	}
 	if err := applyProcess(cfg.Main); err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
@@ -37,10 +45,14 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	hostname, _ := os.Hostname()
 	// The server opens the error_log targets of every level, once per
 	// path, and points procLog at the main ones.
-	srv, err := server.New(cfg, server.Options{Hostname: hostname, PID: os.Getpid(), Version: Version, ProcessLog: procLog, Stderr: env.Stderr})
+	srv, err := server.New(cfg, server.Options{Hostname: hostname, PID: os.Getpid(), Version: Version, ProcessLog: procLog, Stderr: env.Stderr,
+		Inherited: inh.take()})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return 1
+	}
+	if len(inh.sources) > 0 {
+		log.Log(context.Background(), levelNotice, "using inherited sockets from "+strings.Join(inh.sources, ", "))
 	}
 	for _, w := range warnings(cfg) {
 		log.Warn(w)
@@ -63,6 +75,7 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 		return 1
 	}
 	defer endpoint.Close()
+	logStatusAddr(endpoint, nil, log)
 
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
@@ -130,7 +143,9 @@ func reload(srv *server.Server, endpoint *metrics.Endpoint, reloads *metrics.Rel
 		if err = srv.Reload(next); err != nil {
 			rebind.Abort()
 		} else {
+			before := endpoint.Addr()
 			rebind.Commit()
+			logStatusAddr(endpoint, before, log)
 		}
 	}
 	reloads.Record(time.Now(), err)
@@ -147,6 +162,17 @@ func reload(srv *server.Server, endpoint *metrics.Endpoint, reloads *metrics.Rel
 	}
 	log.Log(context.Background(), levelNotice, "configuration reloaded")
 	return next
+}
+
+// logStatusAddr says where the status endpoint listens when that changed:
+// with port 0 in status_listen the system picks the port, and this line
+// is how an operator (or a test) learns it.
+func logStatusAddr(endpoint *metrics.Endpoint, before net.Addr, log *slog.Logger) {
+	now := endpoint.Addr()
+	if now == nil || (before != nil && before.String() == now.String()) {
+		return
+	}
+	log.Log(context.Background(), levelNotice, "status_listen on "+now.String())
 }
 
 // shutdown drains sessions; worker_shutdown_timeout (0: none) bounds it.

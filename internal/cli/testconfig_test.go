@@ -89,7 +89,9 @@ func leftFiles(t *testing.T, dir string) []string {
 }
 
 func TestConfigTestOpensWhatStartOpens(t *testing.T) {
-	listen := straittest.FreeAddr(t)
+	// strait -t binds nothing: any address does, and a held one is
+	// certain to stay someone else's.
+	_, listen := straittest.ListenAddr(t)
 	for _, tc := range fileCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, conf := fileCase(t, tc.conf, listen, "")
@@ -120,9 +122,9 @@ func TestConfigTestAgreesWithNginx(t *testing.T) {
 		t.Fatalf("nginx is installed without its stream module: %v", err)
 	}
 	header := "load_module " + module + ";\nevents {}\n"
-	// nginx -t binds the listen sockets (an address in use is no error in
-	// test mode), so any loopback port does.
-	listen := straittest.FreeAddr(t)
+	// nginx -t binds the listen sockets, but an address in use is no
+	// error in test mode, so a port the test holds does.
+	_, listen := straittest.ListenAddr(t)
 	emergRE := regexp.MustCompile(`\[emerg\] (?:\d+#\d+: )?(.*)`)
 	for _, tc := range fileCases {
 		t.Run(tc.name, func(t *testing.T) {

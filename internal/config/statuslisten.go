@@ -14,7 +14,8 @@ func statusListenDirective() Directive {
 	return Directive{Name: "status_listen", Contexts: CtxMain, Args: Arg1, Syntax: "address:port | off", Default: "off",
 		Module: "strait", Doc: "Extension: serves `GET /metrics` (Prometheus) and `GET /status` (JSON) over plain HTTP on this address " +
 			"(`*` for every IPv4 address); see docs/metrics.md. The endpoint has no authentication, so `strait -t` warns " +
-			"when the address is not a loopback one. A reload may change or remove the address; failing to bind the new one fails the reload.",
+			"when the address is not a loopback one. Port 0 lets the system pick a free port, which the error log names at notice level " +
+			"(`status_listen on 127.0.0.1:40123`). A reload may change or remove the address; failing to bind the new one fails the reload.",
 		Set: setStatusListen}
 }
 
@@ -33,8 +34,11 @@ func setStatusListen(s *scope, d *ngxconf.Directive) error {
 		return errorf(d, "no port in %q of the \"status_listen\" directive", v)
 	}
 	host, portText := strings.TrimSuffix(strings.TrimPrefix(v[:i], "["), "]"), v[i+1:]
-	port, err := parsePort(portText)
-	if err != nil {
+	// Unlike listen, port 0 is allowed: the endpoint is strait's own, and
+	// a system-chosen port (logged once bound) serves tests and
+	// side-by-side instances without anyone guessing a free port.
+	port, err := parseNumber(portText)
+	if err != nil || port > 65535 {
 		return errorf(d, "invalid port in %q of the \"status_listen\" directive", v)
 	}
 	var ip net.IP

@@ -19,8 +19,11 @@ import (
 // Options configure a demo run.
 type Options struct {
 	Dir    string // where certificates, config and logs go; a new temp dir when ""
-	Listen string // strait's listen address; 127.0.0.1:12345, or a free port when busy
-	Out    io.Writer
+	Listen string // strait's listen address; 127.0.0.1:12345, or another loopback port when busy
+	// Listener, when set, is a socket already bound (by a test) that
+	// strait serves instead of binding Listen.
+	Listener net.Listener
+	Out      io.Writer
 	// Wait blocks after the demonstration until the context is done
 	// (Ctrl-C); false returns at once, for tests.
 	Wait bool
@@ -70,14 +73,23 @@ func Run(ctx context.Context, o Options) error {
 		}
 		ups = append(ups, u)
 	}
+	ln := o.Listener
+	if ln == nil && o.Listen == "" {
+		if ln, err = holdListen("127.0.0.1:12345"); err != nil {
+			return err
+		}
+	}
 	listen := o.Listen
-	if listen == "" {
-		listen = pickListen("127.0.0.1:12345")
+	if ln != nil {
+		listen = ln.Addr().String()
 	}
 	if err := writeConfig(f, listen, ups); err != nil {
+		if ln != nil {
+			ln.Close()
+		}
 		return err
 	}
-	return runStrait(ctx, o, f, listen, ups)
+	return runStrait(ctx, o, f, listen, ln, ups)
 }
 
 func prepareDir(dir string) (files, error) {
@@ -114,16 +126,12 @@ func writeClientFiles(p *pki, f *files) error {
 	return err
 }
 
-// pickListen returns addr when it is free, else a free loopback port.
-func pickListen(addr string) string {
+// holdListen binds addr, or a loopback port the system picks when addr is
+// busy, and keeps the socket for strait to serve: a port found free and
+// bound again later could be taken in between.
+func holdListen(addr string) (net.Listener, error) {
 	if ln, err := net.Listen("tcp", addr); err == nil {
-		ln.Close()
-		return addr
+		return ln, nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return addr
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return net.Listen("tcp", "127.0.0.1:0")
 }

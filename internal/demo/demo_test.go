@@ -19,7 +19,7 @@ import (
 func TestDemoCarriesTrafficOverVerifiedMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	if err := Run(context.Background(), Options{Dir: dir, Listen: straittest.FreeAddr(t), Out: &out}); err != nil {
+	if err := Run(context.Background(), Options{Dir: dir, Listener: straittest.Listen(t), Out: &out}); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
 	text := out.String()

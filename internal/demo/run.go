@@ -58,18 +58,31 @@ func writeConfig(f files, listen string, ups []*echoUpstream) error {
 	return os.WriteFile(f.conf, []byte(text), 0o644)
 }
 
-func runStrait(ctx context.Context, o Options, f files, listen string, ups []*echoUpstream) error {
+// runStrait serves the configuration, on ln (bound for listen) when it
+// is set; the server owns ln from then on.
+func runStrait(ctx context.Context, o Options, f files, listen string, ln net.Listener, ups []*echoUpstream) error {
+	var inherited []net.Listener
+	if ln != nil {
+		inherited = []net.Listener{ln}
+	}
+	closeInherited := func() {
+		for _, l := range inherited {
+			l.Close()
+		}
+	}
 	cfg, err := config.Load(config.LoadOptions{File: f.conf})
 	if err != nil {
+		closeInherited()
 		return err
 	}
 	logFile, err := errlog.OpenFile(f.errorLog)
 	if err != nil {
+		closeInherited()
 		return err
 	}
 	defer logFile.Close()
 	log := slog.New(errlog.NewHandler(logFile, errlog.LevelInfo, errlog.Options{PID: os.Getpid()}))
-	srv, err := server.New(cfg, server.Options{Logger: log, PID: os.Getpid()})
+	srv, err := server.New(cfg, server.Options{Logger: log, PID: os.Getpid(), Inherited: inherited})
 	if err != nil {
 		return err
 	}

@@ -126,9 +126,10 @@ func (h *harness) settle(n uint64) {
 	h.t.Fatalf("sessions did not settle at %d: %+v", n, h.srv.Stats())
 }
 
-func startHarness(t *testing.T, cfg *config.Config) *harness {
+// startHarness serves cfg on the listeners the test bound for it.
+func startHarness(t *testing.T, cfg *config.Config, lns ...net.Listener) *harness {
 	t.Helper()
-	srv, err := server.New(cfg, server.Options{Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(cfg, server.Options{Logger: slog.New(slog.DiscardHandler), Inherited: lns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,10 +165,10 @@ func TestServerMetrics(t *testing.T) {
 	plain := serveUpstream(t, nil)
 	refused := straittest.RefusedAddr(t)
 	caPath := testpki.WriteCerts(t, dir, "ca.crt", root.Cert)
-	// Ports below the ephemeral range, so that TIME_WAIT client sockets
-	// do not hold the one the reload keeps.
-	first := straittest.FreePortRange(t, 3)
-	pPlain, pRefused, pTLS := first, first+1, first+2
+	// Listeners the test binds and hands over; the reload keeps the first.
+	lns := []net.Listener{straittest.Listen(t), straittest.Listen(t), straittest.Listen(t)}
+	port := func(i int) int { p, _ := strconv.Atoi(straittest.Port(t, lns[i])); return p }
+	pPlain, pRefused, pTLS := port(0), port(1), port(2)
 
 	cfg, err := loadConfig(t, dir, fmt.Sprintf(`
 stream {
@@ -186,7 +187,7 @@ stream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := startHarness(t, cfg)
+	h := startHarness(t, cfg, lns...)
 	at := func(p int) string { return "127.0.0.1:" + strconv.Itoa(p) }
 
 	if got := echo(t, at(pPlain), "plain-1"); got != "plain-1" {

@@ -16,7 +16,10 @@ const proxyFormat = `log_format proxy '$remote_addr [$time_local] $protocol $sta
 func TestAccessLogLinesByOutcome(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
-	pOK, p502, p403, p503 := straittest.FreePort(t), straittest.FreePort(t), straittest.FreePort(t), straittest.FreePort(t)
+	lnOK, pOK := listenPort(t)
+	ln502, p502 := listenPort(t)
+	ln403, p403 := listenPort(t)
+	ln503, p503 := listenPort(t)
 	cfg := mustConfig(t, dir, fmt.Sprintf(`
 events { worker_connections 1024; }
 stream {
@@ -29,7 +32,7 @@ stream {
     server { listen 127.0.0.1:%s; deny 127.0.0.0/8; allow all; proxy_pass %s; }
     server { listen 127.0.0.1:%s; limit_conn perip 1; proxy_pass %s; }
 }`, proxyFormat, pOK, up, p502, p403, up, p503, up))
-	ts := startServer(t, cfg)
+	ts := startServer(t, cfg, lnOK, ln502, ln403, ln503)
 	addr := func(p string) string { return "127.0.0.1:" + p }
 	logPath := filepath.Join(dir, "access.log")
 
@@ -99,13 +102,13 @@ func TestFullDiskAlertsOnce(t *testing.T) {
 	}
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
-	port := straittest.FreePort(t)
+	ln, port := listenPort(t)
 	cfg := mustConfig(t, dir, fmt.Sprintf(`
 stream {
     %s
     server { listen 127.0.0.1:%s; proxy_pass %s; access_log /dev/full proxy; }
 }`, proxyFormat, port, up))
-	ts := startServer(t, cfg)
+	ts := startServer(t, cfg, ln)
 	const sessions = 500
 	for range sessions {
 		echoSession(t, "127.0.0.1:"+port, "hello")

@@ -20,11 +20,11 @@ func benchServer(b *testing.B, extra string) (string, *testServer) {
 		c.SetDeadline(time.Time{})
 		straittest.Echo(c)
 	})
-	port := straittest.FreePort(b)
+	ln, port := listenPort(b)
 	ts := startServer(b, mustConfig(b, dir, fmt.Sprintf(`
 error_log stderr error;
 events { worker_connections 100000; }
-stream { server { listen 127.0.0.1:%s; proxy_pass %s; %s } }`, port, up, extra)))
+stream { server { listen 127.0.0.1:%s; proxy_pass %s; %s } }`, port, up, extra)), ln)
 	return "127.0.0.1:" + port, ts
 }
 

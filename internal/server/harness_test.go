@@ -49,11 +49,13 @@ type testServer struct {
 	done chan error
 }
 
-func startServer(t testing.TB, cfg *config.Config) *testServer {
+// startServer serves cfg until the test ends, handing it the listeners
+// the test bound for the configuration's listen addresses.
+func startServer(t testing.TB, cfg *config.Config, inherited ...net.Listener) *testServer {
 	t.Helper()
 	buf := &straittest.LockedBuffer{}
 	logger := slog.New(errlog.NewHandler(buf, errlog.LevelInfo, errlog.Options{PID: 1}))
-	srv, err := New(cfg, Options{Logger: logger, Hostname: "testhost", PID: 1})
+	srv, err := New(cfg, Options{Logger: logger, Hostname: "testhost", PID: 1, Inherited: inherited})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +66,14 @@ func startServer(t testing.TB, cfg *config.Config) *testServer {
 		<-ts.done
 	})
 	return ts
+}
+
+// listenPort binds a loopback port for a listen directive; the test
+// hands the listener to startServer, which serves it.
+func listenPort(t testing.TB) (net.Listener, string) {
+	t.Helper()
+	ln := straittest.Listen(t)
+	return ln, straittest.Port(t, ln)
 }
 
 // echoSession connects, echoes msg once and closes.

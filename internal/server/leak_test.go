@@ -39,7 +39,8 @@ func TestNoGoroutineOrFDLeakAfterManySessions(t *testing.T) {
 		}
 	})
 	refused := straittest.RefusedAddr(t)
-	port, port2 := straittest.FreePort(t), straittest.FreePort(t)
+	ln, port := listenPort(t)
+	ln2, port2 := listenPort(t)
 	cfg := mustConfig(t, dir, fmt.Sprintf(`
 events { worker_connections 256; }
 stream {
@@ -53,7 +54,7 @@ stream {
 	before := openFDs(t)
 	ignoreExisting := goleak.IgnoreCurrent()
 
-	ts := startServer(t, cfg)
+	ts := startServer(t, cfg, ln, ln2)
 	const sessions, workers = 10000, 32
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)

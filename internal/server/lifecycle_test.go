@@ -19,11 +19,15 @@ import (
 func TestReloadUnderLoadCutsNothingAndRefusesNothing(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
-	port, extra := straittest.FreePort(t), straittest.FreePort(t)
+	ln, port := listenPort(t)
+	// The listener that comes and goes with the reloads is a unix socket:
+	// the server binds it itself each time, which a TCP port could only
+	// be if the test picked a free one, and that races.
+	extra := filepath.Join(dir, "extra.sock")
 	conf := func(timeout string, withExtra bool) string {
 		extraServer := ""
 		if withExtra {
-			extraServer = fmt.Sprintf("server { listen 127.0.0.1:%s; proxy_pass %s; }", extra, up)
+			extraServer = fmt.Sprintf("server { listen unix:%s; proxy_pass %s; }", extra, up)
 		}
 		return fmt.Sprintf(`
 events { worker_connections 4096; }
@@ -33,7 +37,7 @@ stream {
     %s
 }`, proxyFormat, port, timeout, up, extraServer)
 	}
-	ts := startServer(t, mustConfig(t, dir, conf("10m", false)))
+	ts := startServer(t, mustConfig(t, dir, conf("10m", false)), ln)
 	addr := "127.0.0.1:" + port
 
 	var failures atomic.Int64
@@ -134,7 +138,7 @@ stream {
 	}
 	// The listener that came and went follows the last configuration,
 	// which has none on that port.
-	if c, err := net.Dial("tcp", "127.0.0.1:"+extra); err == nil {
+	if c, err := net.Dial("unix", extra); err == nil {
 		c.Close()
 		t.Error("listener dropped by the last reload still accepts")
 	}
@@ -143,8 +147,8 @@ stream {
 func TestShutdownDrainsRunningSessions(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
-	port := straittest.FreePort(t)
-	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)))
+	ln, port := listenPort(t)
+	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
 	addr := "127.0.0.1:" + port
 	c := straittest.Dial(t, addr)
 	defer c.Close()
@@ -181,8 +185,8 @@ func TestShutdownDrainsRunningSessions(t *testing.T) {
 func TestShutdownCutsWhenContextEnds(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
-	port := straittest.FreePort(t)
-	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)))
+	ln, port := listenPort(t)
+	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
 	c := straittest.Dial(t, "127.0.0.1:"+port)
 	defer c.Close()
 	if err := echoOnce(c, "x"); err != nil {
@@ -202,8 +206,8 @@ func TestShutdownCutsWhenContextEnds(t *testing.T) {
 func TestCloseCutsSessionsAtOnce(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
-	port := straittest.FreePort(t)
-	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)))
+	ln, port := listenPort(t)
+	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
 	c := straittest.Dial(t, "127.0.0.1:"+port)
 	defer c.Close()
 	if err := echoOnce(c, "x"); err != nil {
@@ -223,9 +227,9 @@ func TestCloseCutsSessionsAtOnce(t *testing.T) {
 func TestWorkerShutdownTimeoutCutsOldSessionsAfterReload(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
-	port := straittest.FreePort(t)
+	ln, port := listenPort(t)
 	text := fmt.Sprintf(`worker_shutdown_timeout 100ms; stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)
-	ts := startServer(t, mustConfig(t, dir, text))
+	ts := startServer(t, mustConfig(t, dir, text), ln)
 	c := straittest.Dial(t, "127.0.0.1:"+port)
 	defer c.Close()
 	if err := echoOnce(c, "x"); err != nil {
@@ -245,11 +249,11 @@ func TestWorkerShutdownTimeoutCutsOldSessionsAfterReload(t *testing.T) {
 func TestReopenLogsAfterRename(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
-	port := straittest.FreePort(t)
+	ln, port := listenPort(t)
 	srvCfg := mustConfig(t, dir, fmt.Sprintf(`
 error_log {{dir}}/error.log info;
 stream { %s server { listen 127.0.0.1:%s; proxy_pass %s; access_log {{dir}}/access.log proxy; } }`, proxyFormat, port, up))
-	srv, err := New(srvCfg, Options{PID: 1})
+	srv, err := New(srvCfg, Options{PID: 1, Inherited: []net.Listener{ln}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,17 @@ func TestListenForms(t *testing.T) {
 	b := straittest.ServeTCP(t, straittest.Say("specific"))
 	c := straittest.ServeTCP(t, straittest.Say("range"))
 	u := straittest.ServeTCP(t, straittest.Say("unix"))
-	p, r := straittest.FreePort(t), straittest.FreePortRange(t, 2)
+	// The test binds the wildcard socket itself (the configuration's
+	// "listen P" and "listen 127.0.0.1:P" share it) and the range's ports,
+	// and hands them over; the unix socket needs no port.
+	wild, err := net.Listen("tcp4", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := straittest.Port(t, wild)
+	rng := straittest.ListenRange(t, 2)
+	r := 0
+	fmt.Sscan(straittest.Port(t, rng[0]), &r)
 	sock := filepath.Join(dir, "in.sock")
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
 stream {
@@ -27,7 +37,7 @@ stream {
     server { listen 127.0.0.1:%s; proxy_pass %s; }
     server { listen 127.0.0.1:%d-%d so_keepalive=on backlog=16 rcvbuf=64k; proxy_pass %s; }
     server { listen unix:%s; proxy_pass %s; }
-}`, p, a, p, b, r, r+1, c, sock, u)))
+}`, p, a, p, b, r, r+1, c, sock, u)), wild, rng[0], rng[1])
 	for _, tc := range []struct{ network, addr, want string }{
 		// A specific address shares the wildcard socket, dispatched by
 		// the local address, as nginx does without "bind".
@@ -81,12 +91,12 @@ func TestProxyProtocolOnListen(t *testing.T) {
 		got <- b
 		io.WriteString(c, "ok")
 	})
-	port := straittest.FreePort(t)
+	ln, port := listenPort(t)
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
 stream {
     log_format pp '$status $proxy_protocol_addr:$proxy_protocol_port $remote_addr';
     server { listen 127.0.0.1:%s proxy_protocol; proxy_protocol_timeout 5s; proxy_pass %s; access_log {{dir}}/pp.log pp; }
-}`, port, up)))
+}`, port, up)), ln)
 	addr := "127.0.0.1:" + port
 	// The header and the first payload bytes arrive in one segment; the
 	// payload must still reach the upstream.
@@ -114,10 +124,10 @@ stream {
 func TestWorkerConnectionsPausesAccept(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
-	port := straittest.FreePort(t)
+	ln, port := listenPort(t)
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
 events { worker_connections 2; }
-stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)))
+stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
 	addr := "127.0.0.1:" + port
 	var open []net.Conn
 	for range 2 {

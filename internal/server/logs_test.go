@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,13 +19,13 @@ import (
 func TestProcessLogFollowsReload(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
-	port := straittest.FreePort(t)
+	ln, port := listenPort(t)
 	conf := func(errorLog string) string {
 		return fmt.Sprintf("error_log %s info;\nstream { server { listen 127.0.0.1:%s; proxy_pass %s; } }\n", errorLog, port, up)
 	}
 	aLog, bLog := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
 	sw := errlog.NewSwitch(slog.DiscardHandler)
-	srv, err := New(mustConfig(t, dir, conf(aLog)), Options{PID: 1, ProcessLog: sw})
+	srv, err := New(mustConfig(t, dir, conf(aLog)), Options{PID: 1, ProcessLog: sw, Inherited: []net.Listener{ln}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +72,11 @@ func TestProcessLogFollowsReload(t *testing.T) {
 func TestProcessLogReopens(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "error.log")
-	cfg := mustConfig(t, dir, fmt.Sprintf("error_log %s info;\nstream { server { listen 127.0.0.1:%s; proxy_pass 127.0.0.1:1; } }\n", path, straittest.FreePort(t)))
+	ln, port := listenPort(t)
+	cfg := mustConfig(t, dir, fmt.Sprintf("error_log %s info;\nstream { server { listen 127.0.0.1:%s; proxy_pass 127.0.0.1:1; } }\n", path, port))
 	sw := errlog.NewSwitch(slog.DiscardHandler)
 	defer sw.Close()
-	srv, err := New(cfg, Options{PID: 1, ProcessLog: sw})
+	srv, err := New(cfg, Options{PID: 1, ProcessLog: sw, Inherited: []net.Listener{ln}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,21 +74,30 @@ func TestVariablesAgreeWithNginx(t *testing.T) {
 	}
 
 	ngxDir := t.TempDir()
-	n1, n2 := straittest.FreePort(t), straittest.FreePort(t)
+	nln1, n1 := listenPort(t)
+	nln2, n2 := listenPort(t)
 	conf := filepath.Join(ngxDir, "nginx.conf")
 	text := "load_module " + nginxStreamModule + ";\nevents {}\n" + fill(ngxDir, varsConfig, n1, n2)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// nginx takes its sockets from the NGINX variable, bound here first;
+	// its master process stays on, since nginx 1.22 in single-process mode
+	// crashes on inherited sockets. Its own process group lets the worker
+	// go with the master.
 	cmd := exec.Command(nginx, "-e", "stderr", "-p", ngxDir+"/", "-c", conf,
-		"-g", "daemon off; master_process off; pid "+filepath.Join(ngxDir, "nginx.pid")+";")
+		"-g", "daemon off; worker_processes 1; pid "+filepath.Join(ngxDir, "nginx.pid")+";")
 	stderr := &straittest.LockedBuffer{}
 	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	release := straittest.PassListeners(t, cmd, "NGINX", nln1, nln2)
+	err := cmd.Start()
+	release()
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		cmd.Wait()
 	}()
 	waitFor(t, "nginx to listen", func() bool {
@@ -108,8 +117,9 @@ func TestVariablesAgreeWithNginx(t *testing.T) {
 	run(n1, n2, ngxLog)
 
 	stDir := t.TempDir()
-	s1, s2 := straittest.FreePort(t), straittest.FreePort(t)
-	startServer(t, mustConfig(t, stDir, fill(stDir, varsConfig, s1, s2)))
+	sln1, s1 := listenPort(t)
+	sln2, s2 := listenPort(t)
+	startServer(t, mustConfig(t, stDir, fill(stDir, varsConfig, s1, s2)), sln1, sln2)
 	stLog := filepath.Join(stDir, "access.log")
 	run(s1, s2, stLog)
 
@@ -145,3 +155,4 @@ func TestVariablesAgreeWithNginx(t *testing.T) {
 		t.Logf("nginx:\n%s\nstrait:\n%s\nnginx stderr:\n%s", strings.Join(ngxLines, "\n"), strings.Join(stLines, "\n"), stderr.String())
 	}
 }
+

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"sort"
 	"sync"
@@ -36,6 +37,13 @@ type Options struct {
 	Version  string // $nginx_version
 	// Now is the clock for logs and balancing; nil means time.Now.
 	Now func() time.Time
+	// Inherited are listening sockets opened before New, by a parent
+	// process (see cli's STRAIT variable) or by a test that bound
+	// 127.0.0.1:0 and wrote the address it got into the configuration.
+	// New uses each one whose local address a listen directive binds
+	// instead of binding that address, and closes the rest; it owns all
+	// of them, whether it succeeds or not.
+	Inherited []net.Listener
 }
 
 // ErrServerClosed is returned by Serve and Reload after Shutdown or Close.
@@ -103,16 +111,30 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.rootCtx, s.rootCancel = context.WithCancelCause(context.Background())
 	snap, err := s.build(cfg, nil)
 	if err != nil {
+		for _, ln := range opts.Inherited {
+			ln.Close()
+		}
 		s.rootCancel(nil)
 		return nil, err
 	}
-	opened, err := s.openListeners(snap)
+	adopted, err := adoptInherited(snap, opts.Inherited)
 	if err != nil {
 		snap.closeResources()
 		s.rootCancel(nil)
 		return nil, err
 	}
-	s.listeners = opened
+	s.listeners = adopted
+	opened, err := s.openListeners(snap)
+	if err != nil {
+		for _, l := range adopted {
+			l.close()
+		}
+		snap.closeResources()
+		s.rootCancel(nil)
+		return nil, err
+	}
+	maps.Copy(s.listeners, opened)
+	s.opts.Inherited = nil // adopted or closed: the server owns them now
 	s.cur.Store(snap)
 	s.live[snap] = struct{}{}
 	s.gate.setMax(snap.maxConns)

@@ -74,7 +74,8 @@ func TestTLSToUpstreams(t *testing.T) {
 	bad1 := startTLSUpstream(t, &tls.Config{Certificates: []tls.Certificate{untrustedLeaf.TLSCertificate()}})
 	bad2 := startTLSUpstream(t, &tls.Config{Certificates: []tls.Certificate{untrustedLeaf.TLSCertificate()}})
 
-	pMixed, pBad := straittest.FreePort(t), straittest.FreePort(t)
+	lnMixed, pMixed := listenPort(t)
+	lnBad, pBad := listenPort(t)
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
 stream {
     log_format ssl '$status "$upstream_addr" $upstream_ssl_protocol $upstream_ssl_cipher $upstream_ssl_session_reused $upstream_ssl_verify $upstream_ssl_server_name';
@@ -90,7 +91,7 @@ stream {
     access_log {{dir}}/ssl.log ssl;
     server { listen 127.0.0.1:%s; proxy_pass mixed; }
     server { listen 127.0.0.1:%s; proxy_pass allbad; }
-}`, bad1.addr, good.addr, bad2.addr, bad1.addr, clientCert, clientKey, caPath, pMixed, pBad)))
+}`, bad1.addr, good.addr, bad2.addr, bad1.addr, clientCert, clientKey, caPath, pMixed, pBad)), lnMixed, lnBad)
 
 	// mixed: the untrusted peer comes first; its failure moves the
 	// session on to the good one.

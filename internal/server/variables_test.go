@@ -49,7 +49,8 @@ func TestUnknownVariableIsAConfigError(t *testing.T) {
 func TestMapOfUpstreamAddrThroughSessions(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
-	pOK, p502 := straittest.FreePort(t), straittest.FreePort(t)
+	lnOK, pOK := listenPort(t)
+	ln502, p502 := listenPort(t)
 	cfg := mustConfig(t, dir, fmt.Sprintf(`
 stream {
     map $upstream_addr $early { default "early<$upstream_addr>"; }
@@ -66,7 +67,7 @@ stream {
     server { listen 127.0.0.1:%s; limit_conn z 10; proxy_pass %s; }
     server { listen 127.0.0.1:%s; limit_conn z 10; proxy_pass dead; }
 }`, pOK, up, p502))
-	startServer(t, cfg)
+	startServer(t, cfg, lnOK, ln502)
 	logPath := filepath.Join(dir, "access.log")
 	echoSession(t, "127.0.0.1:"+pOK, "hello")
 	waitFor(t, "the first record", func() bool { return strings.Count(readFile(t, logPath), "\n") == 1 })

@@ -1,7 +1,9 @@
 // Package straittest holds loopback scaffolding shared by strait's tests,
 // the way net/http/httptest serves tests of HTTP code: a log sink safe for
-// concurrent writers, free loopback ports, a TCP server running a handler
-// per connection, and finding the external tools a test needs. It imports
+// concurrent writers, loopback listeners (handed to strait or to a peer
+// process, never closed to reuse their port: another process could take
+// it in between), a TCP server running a handler per connection, and
+// finding the external tools a test needs. It imports
 // no strait package, so the internal tests of every package can use it;
 // an in-process strait lives in internal/server/servertest. Only tests
 // import it; nothing in the strait binary does.
@@ -10,11 +12,9 @@ package straittest
 import (
 	"bytes"
 	"io"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -45,68 +45,6 @@ func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// FreeAddr returns "127.0.0.1:PORT" for a loopback port that was free a
-// moment ago, for configurations with several listeners and for peers
-// that cannot report the port they bound. Another process may take it
-// before the caller binds it; tests accept that small race.
-func FreeAddr(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// RefusedAddr returns a loopback address nothing listens on, for a peer
-// whose connections must be refused. It is FreeAddr under the name that
-// says why a test wants it.
-func RefusedAddr(tb testing.TB) string {
-	tb.Helper()
-	return FreeAddr(tb)
-}
-
-// FreePort is FreeAddr's port alone, as a string.
-func FreePort(tb testing.TB) string {
-	tb.Helper()
-	_, port, err := net.SplitHostPort(FreeAddr(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return port
-}
-
-// FreePortRange returns the first of n consecutive loopback ports that
-// were free a moment ago. It looks below the usual ephemeral range
-// (32768 and up on Linux), so neither a client socket the kernel numbers
-// in between nor the TIME_WAIT left by earlier clients takes them; asking
-// for several ports at once also keeps them distinct.
-func FreePortRange(tb testing.TB, n int) int {
-	tb.Helper()
-	for range 200 {
-		first := 10000 + rand.IntN(20000)
-		var held []net.Listener
-		ok := true
-		for i := range n {
-			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(first+i))
-			if err != nil {
-				ok = false
-				break
-			}
-			held = append(held, ln)
-		}
-		for _, ln := range held {
-			ln.Close()
-		}
-		if ok {
-			return first
-		}
-	}
-	tb.Fatalf("no %d consecutive free ports", n)
-	return 0
 }
 
 // Listen returns a listener on a free loopback port, closed when the test

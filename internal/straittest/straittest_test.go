@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,29 +50,6 @@ func TestLockedBufferKeepsEveryConcurrentWrite(t *testing.T) {
 				t.Fatalf("line %q missing or torn", l)
 			}
 		}
-	}
-}
-
-func TestFreeAddrAndFreePortAreBindableLoopback(t *testing.T) {
-	tests := []struct {
-		name string
-		addr func(testing.TB) string
-	}{
-		{"FreeAddr", FreeAddr},
-		{"FreePort", func(tb testing.TB) string { return "127.0.0.1:" + FreePort(tb) }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			addr := tt.addr(t)
-			if !strings.HasPrefix(addr, "127.0.0.1:") || strings.HasSuffix(addr, ":0") {
-				t.Fatalf("address %q, want 127.0.0.1 and a nonzero port", addr)
-			}
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				t.Fatalf("listen on %s: %v", addr, err)
-			}
-			ln.Close()
-		})
 	}
 }
 
@@ -127,26 +106,56 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 	}
 }
 
-func TestRefusedAddrRefuses(t *testing.T) {
+func TestRefusedAddrRefusesAndHoldsThePort(t *testing.T) {
 	addr := RefusedAddr(t)
 	if c, err := net.Dial("tcp", addr); err == nil {
 		c.Close()
 		t.Fatalf("dial %s succeeded, want refused", addr)
 	}
+	// The port stays taken, so no other test's listener can appear there.
+	if ln, err := net.Listen("tcp", addr); err == nil {
+		ln.Close()
+		t.Fatalf("%s could be bound while RefusedAddr holds it", addr)
+	}
 }
 
-func TestFreePortRangeIsBindableBelowEphemeral(t *testing.T) {
+func TestListenRangeHoldsConsecutivePortsBelowEphemeral(t *testing.T) {
 	const n = 3
-	first := FreePortRange(t, n)
-	if first < 1024 || first+n > 32768 {
-		t.Fatalf("range %d..%d, want within 1024..32767", first, first+n-1)
+	lns := ListenRange(t, n)
+	first, _ := strconv.Atoi(Port(t, lns[0]))
+	if len(lns) != n || first < 1024 || first+n > 32768 {
+		t.Fatalf("%d listeners from %d, want %d within 1024..32767", len(lns), first, n)
 	}
-	for i := range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(first+i))
-		if err != nil {
-			t.Fatalf("port %d of the range: %v", first+i, err)
+	for i, ln := range lns {
+		if got := Port(t, ln); got != strconv.Itoa(first+i) {
+			t.Errorf("listener %d on port %s, want %d", i, got, first+i)
 		}
-		defer ln.Close()
+		c := Dial(t, ln.Addr().String()) // accepted by the kernel's backlog
+		c.Close()
+	}
+}
+
+func TestPassListenersNumbersFilesAfterExtraFiles(t *testing.T) {
+	sh := Tool(t, "sh")
+	ln, addr := ListenAddr(t)
+	cmd := exec.Command(sh, "-c", `echo "$STRAIT"`)
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	cmd.ExtraFiles = []*os.File{devnull} // fd 3, as daemon mode's pipe is
+	release := PassListeners(t, cmd, "STRAIT", ln)
+	out, err := cmd.Output()
+	release()
+	if err != nil || string(out) != "4;\n" {
+		t.Fatalf("child saw STRAIT=%q (%v), want \"4;\"", out, err)
+	}
+	// The test's own listener was closed and the child has exited: the
+	// socket is gone.
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Errorf("%s still accepts after the hand-over", addr)
 	}
 }
 

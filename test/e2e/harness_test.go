@@ -25,15 +25,16 @@ func TestMain(m *testing.M) {
 const waitLimit = 10 * time.Second
 
 // strait runs the configuration text (with {{dir}} replaced by a temporary
-// directory) and returns that directory and the error log.
-func strait(t *testing.T, text string) (string, *straittest.LockedBuffer) {
+// directory), serving the listeners the test bound for its listen
+// addresses, and returns that directory and the error log.
+func strait(t *testing.T, text string, lns ...net.Listener) (string, *straittest.LockedBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(strings.ReplaceAll(text, "{{dir}}", dir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return dir, servertest.Start(t, path, dir).Log
+	return dir, servertest.Start(t, path, dir, lns...).Log
 }
 
 func readAll(t *testing.T, c net.Conn) string {
@@ -60,3 +61,11 @@ func waitForLines(t *testing.T, path string, n int) []string {
 }
 
 func addr(port string) string { return "127.0.0.1:" + port }
+
+// listenPort binds a loopback port for a listen directive and returns
+// the listener, to hand to strait or nginx, and its port.
+func listenPort(t *testing.T) (net.Listener, string) {
+	t.Helper()
+	ln := straittest.Listen(t)
+	return ln, straittest.Port(t, ln)
+}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,8 +20,8 @@ func TestHalfClosedClientStillGetsTheReply(t *testing.T) {
 		req, _ := io.ReadAll(c) // the request ends with the client's EOF
 		io.WriteString(c, "reply to "+string(req))
 	})
-	port := straittest.FreePort(t)
-	strait(t, fmt.Sprintf(`stream { server { listen %s; proxy_half_close on; proxy_pass %s; } }`, port, up))
+	ln, port := listenPort(t)
+	strait(t, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_half_close on; proxy_pass %s; } }`, port, up), ln)
 	c := straittest.Dial(t, addr(port))
 	io.WriteString(c, "request")
 	c.(*net.TCPConn).CloseWrite()
@@ -35,11 +36,11 @@ func TestWithoutHalfCloseClientEOFEndsTheSession(t *testing.T) {
 		req, _ := io.ReadAll(c)
 		gotEOF <- string(req)
 	})
-	port := straittest.FreePort(t)
+	ln, port := listenPort(t)
 	dir, _ := strait(t, fmt.Sprintf(`stream {
     log_format s '$status $bytes_received';
-    server { listen %s; proxy_pass %s; access_log {{dir}}/a.log s; }
-}`, port, up))
+    server { listen 127.0.0.1:%s; proxy_pass %s; access_log {{dir}}/a.log s; }
+}`, port, up), ln)
 	c := straittest.Dial(t, addr(port))
 	io.WriteString(c, "bye")
 	c.(*net.TCPConn).CloseWrite()
@@ -56,11 +57,11 @@ func TestWithoutHalfCloseClientEOFEndsTheSession(t *testing.T) {
 
 func TestIdleSessionEndsAfterProxyTimeoutWithStatus200(t *testing.T) {
 	up := straittest.ServeTCP(t, func(c net.Conn) { io.Copy(io.Discard, c) })
-	port := straittest.FreePort(t)
+	ln, port := listenPort(t)
 	dir, log := strait(t, fmt.Sprintf(`stream {
     log_format s '$status';
-    server { listen %s; proxy_timeout 200ms; proxy_pass %s; access_log {{dir}}/a.log s; }
-}`, port, up))
+    server { listen 127.0.0.1:%s; proxy_timeout 200ms; proxy_pass %s; access_log {{dir}}/a.log s; }
+}`, port, up), ln)
 	c := straittest.Dial(t, addr(port))
 	io.WriteString(c, "hello")
 	if got := readAll(t, c); got != "" {
@@ -75,14 +76,14 @@ func TestIdleSessionEndsAfterProxyTimeoutWithStatus200(t *testing.T) {
 }
 
 func TestDeadUpstreamNeverFailsAClientWhileAnotherLives(t *testing.T) {
-	dead := straittest.FreeAddr(t)
+	dead := straittest.RefusedAddr(t)
 	a := straittest.ServeTCP(t, func(c net.Conn) { io.WriteString(c, "a") })
 	b := straittest.ServeTCP(t, func(c net.Conn) { io.WriteString(c, "b") })
-	port := straittest.FreePort(t)
+	ln, port := listenPort(t)
 	strait(t, fmt.Sprintf(`stream {
     upstream pool { server %s; server %s; server %s; }
-    server { listen %s; proxy_pass pool; proxy_connect_timeout 2s; }
-}`, dead, a, b, port))
+    server { listen 127.0.0.1:%s; proxy_pass pool; proxy_connect_timeout 2s; }
+}`, dead, a, b, port), ln)
 	counts := map[string]int{}
 	for range 100 {
 		got := readAll(t, straittest.Dial(t, addr(port)))
@@ -111,8 +112,8 @@ func TestUnixSocketUpstream(t *testing.T) {
 		defer c.Close()
 		io.WriteString(c, "from unix")
 	}()
-	port := straittest.FreePort(t)
-	strait(t, fmt.Sprintf(`stream { server { listen %s; proxy_pass unix:%s; } }`, port, sock))
+	lnS, port := listenPort(t)
+	strait(t, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass unix:%s; } }`, port, sock), lnS)
 	if got := readAll(t, straittest.Dial(t, addr(port))); got != "from unix" {
 		t.Fatalf("got %q", got)
 	}
@@ -155,26 +156,43 @@ func TestBalancingMatchesNginx(t *testing.T) {
 
 	// Each side serves one probe session first: nginx's is the readiness
 	// check below.
-	sp := straittest.FreePort(t)
-	strait(t, conf(sp))
+	sln, sp := listenPort(t)
+	strait(t, conf(sp), sln)
 	readAll(t, straittest.Dial(t, addr(sp)))
 	got := sequence(sp)
 
 	dir := t.TempDir()
-	np := straittest.FreePort(t)
-	text := "load_module " + nginxStreamModule + ";\ndaemon off; master_process off; worker_processes 1; pid " + dir + "/nginx.pid; error_log " + dir + "/error.log;\n" +
+	nln, np := listenPort(t)
+	// master_process stays on: nginx 1.22 in single-process mode crashes
+	// on inherited sockets (its event module dereferences the connection
+	// of the initial cycle's listener, which has none).
+	text := "load_module " + nginxStreamModule + ";\ndaemon off; worker_processes 1; pid " + dir + "/nginx.pid; error_log " + dir + "/error.log;\n" +
 		"events { worker_connections 64; }\n" + conf(np)
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(nginx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
 	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	// Its own process group, so that the worker goes with the master.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// nginx takes the socket from its NGINX variable, as in a binary
+	// upgrade, instead of binding the address.
+	release := straittest.PassListeners(t, cmd, "NGINX", nln)
+	err = cmd.Start()
+	release()
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) // fast shutdown
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(waitLimit):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
 	}()
 	for deadline := time.Now().Add(waitLimit); ; time.Sleep(10 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr(np)); err == nil {

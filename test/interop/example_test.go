@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -172,7 +171,7 @@ func TestSeedExampleTraffic(t *testing.T) {
 			DNSNames: []string{fmt.Sprintf("backend%d.example.com", i+1), "backend"}})
 		peers = append(peers, serveGoPeer(t, ln, &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}}, sf.id.pool))
 	}
-	listen := "127.0.0.1:" + straittest.FreePort(t)
+	ln, listen := listenAddr(t)
 	access, errorLog := filepath.Join(sf.dir, "access.log"), filepath.Join(sf.dir, "error.log")
 	text := sf.config(
 		"daemon off;\npid "+filepath.Join(sf.dir, "strait.pid")+";\nerror_log "+errorLog+" info;\n",
@@ -181,7 +180,7 @@ func TestSeedExampleTraffic(t *testing.T) {
 	if out, err := exec.Command(bin, "-t", "-c", conf).CombinedOutput(); err != nil {
 		t.Fatalf("strait -t: %v\n%s", err, out)
 	}
-	runBinary(t, bin, errorLog, "-c", conf)
+	runBinary(t, bin, errorLog, []net.Listener{ln}, "-c", conf)
 
 	const rounds = 2
 	for i := 0; i < rounds*len(peers); i++ {
@@ -243,11 +242,11 @@ func listenSamePort(t *testing.T, hosts ...string) (string, []net.Listener) {
 	return "", nil
 }
 
-// runBinary starts strait with args in the foreground, waits until its
-// error log says it started (it has bound its listeners by then; a probe
+// runBinary starts strait with args in the foreground, handing it lns in
+// its STRAIT variable, waits until its error log says it started (a probe
 // connection would be proxied and logged like any session), and stops it
 // (TERM, then KILL) when the test ends.
-func runBinary(t *testing.T, bin, errorLog string, args ...string) {
+func runBinary(t *testing.T, bin, errorLog string, lns []net.Listener, args ...string) {
 	t.Helper()
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -255,7 +254,7 @@ func runBinary(t *testing.T, bin, errorLog string, args ...string) {
 			t.Logf("strait error log:\n%s", log)
 		}
 	})
-	launch(t, true, bin, args...).waitUntil(t, "start", func() bool {
+	launchCmd(t, true, exec.Command(bin, args...), "STRAIT", lns...).waitUntil(t, "start", func() bool {
 		log, _ := os.ReadFile(errorLog)
 		return strings.Contains(string(log), " started\n")
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"os/exec"
 	"sync"
 	"testing"
 
@@ -22,7 +23,8 @@ func TestHAProxyUpstream(t *testing.T) {
 	combined := testpki.WriteFile(t, dir, "combined.pem", append(testpki.PEMCerts(chain.Leaf.Chain()...),
 		testpki.PEMKey(t, chain.Leaf.Key, testpki.PKCS8, "")...))
 	echo, echoed := startEchoServer(t)
-	front := "127.0.0.1:" + straittest.FreePort(t)
+	// HAProxy serves a socket the test bound, passed as its descriptor 3.
+	frontLn, front := listenAddr(t)
 	cfg := testpki.WriteFile(t, dir, "haproxy.cfg", []byte(fmt.Sprintf(`
 global
     maxconn 100
@@ -32,12 +34,12 @@ defaults
     timeout client 10s
     timeout server 10s
 frontend f
-    bind %s ssl crt %s verify required ca-file %s
+    bind fd@3 ssl crt %s verify required ca-file %s
     default_backend b
 backend b
     server echo %s
-`, front, combined, id.caFile, echo)))
-	startProcess(t, front, haproxy, "-db", "-f", cfg)
+`, combined, id.caFile, echo)))
+	launchCmd(t, false, exec.Command(haproxy, "-db", "-f", cfg), "", frontLn)
 
 	tests := []struct {
 		name, protocols string
@@ -60,9 +62,10 @@ backend b
 			if tt.clientCert {
 				cert = id.directives()
 			}
+			ln, addr := listenAddr(t)
 			st := startStrait(t, t.TempDir(), fmt.Sprintf(`
     server {
-        listen 127.0.0.1:%s;
+        listen %s;
         proxy_pass %s;
         proxy_ssl on;
         proxy_ssl_protocols %s;
@@ -70,7 +73,7 @@ backend b
         proxy_ssl_verify on;
         proxy_ssl_trusted_certificate %s;
         %s
-    }`, straittest.FreePort(t), front, tt.protocols, trusted, cert))
+    }`, addr, front, tt.protocols, trusted, cert), ln)
 
 			msg := "round trip through HAProxy\n"
 			if !tt.clientCert {

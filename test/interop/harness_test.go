@@ -61,8 +61,9 @@ type strait struct {
 // startStrait writes stream body (a list of upstream and server blocks,
 // "{{dir}}" standing for dir) inside a stream block that logs every
 // session with logFormat, loads it the way `strait -c` does and serves it
-// until the test ends.
-func startStrait(t testing.TB, dir, body string) *strait {
+// until the test ends, on the listeners the test bound for its listen
+// addresses (see listenAddr).
+func startStrait(t testing.TB, dir, body string, lns ...net.Listener) *strait {
 	t.Helper()
 	access := filepath.Join(dir, "access.log")
 	text := "stream {\n    " + logFormat + "\n    access_log " + access + " interop;\n" +
@@ -71,7 +72,16 @@ func startStrait(t testing.TB, dir, body string) *strait {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &strait{Instance: servertest.Start(t, conf, dir), accessPath: access}
+	return &strait{Instance: servertest.Start(t, conf, dir, lns...), accessPath: access}
+}
+
+// listenAddr binds a loopback port for a listen directive: the listener
+// goes to startStrait (or a peer process), the address into the
+// configuration. No test picks a free port to bind later: another
+// process could take it in between.
+func listenAddr(t testing.TB) (net.Listener, string) {
+	t.Helper()
+	return straittest.ListenAddr(t)
 }
 
 // records waits until the access log holds at least n records and returns
@@ -147,10 +157,22 @@ type process struct {
 // otherwise. Its output is shown if the test fails.
 func launch(t testing.TB, graceful bool, name string, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(name, args...)
-	p := &process{name: filepath.Base(name), out: &straittest.LockedBuffer{}, exited: make(chan struct{})}
+	return launchCmd(t, graceful, exec.Command(name, args...), "")
+}
+
+// launchCmd is launch for a prepared command, which inherits lns as its
+// descriptors 3, 4, … named in the variable env (unless env is ""; see
+// straittest.PassListeners). It runs in a process group of its own, so
+// that stopping it stops the workers it forked too.
+func launchCmd(t testing.TB, graceful bool, cmd *exec.Cmd, env string, lns ...net.Listener) *process {
+	t.Helper()
+	p := &process{name: filepath.Base(cmd.Path), out: &straittest.LockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	release := straittest.PassListeners(t, cmd, env, lns...)
+	err := cmd.Start()
+	release()
+	if err != nil {
 		t.Fatal(err)
 	}
 	go func() {
@@ -158,14 +180,20 @@ func launch(t testing.TB, graceful bool, name string, args ...string) *process {
 		close(p.exited)
 	}()
 	t.Cleanup(func() {
+		// Signalled while the leader lives, the group cannot be another's.
+		group := -cmd.Process.Pid
 		if graceful {
-			cmd.Process.Signal(syscall.SIGTERM)
+			syscall.Kill(group, syscall.SIGTERM)
 			select {
 			case <-p.exited:
 			case <-time.After(waitLimit):
 			}
 		}
-		cmd.Process.Kill()
+		select {
+		case <-p.exited:
+		default:
+			syscall.Kill(group, syscall.SIGKILL)
+		}
 		<-p.exited
 		if t.Failed() {
 			t.Logf("%s output:\n%s", p.name, p.out.String())
@@ -191,17 +219,20 @@ func (p *process) waitUntil(t testing.TB, what string, ready func() bool) {
 	t.Fatalf("%s did not %s within %v:\n%s", p.name, what, waitLimit, p.out.String())
 }
 
-// startProcess runs an external peer until the test ends and waits until
-// it accepts TCP connections on addr.
-func startProcess(t testing.TB, addr string, name string, args ...string) {
+// waitOutput waits until the process has written want and returns the
+// rest of the line that holds it.
+func (p *process) waitOutput(t testing.TB, want string) string {
 	t.Helper()
-	launch(t, false, name, args...).waitUntil(t, "listen on "+addr, func() bool {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
+	var rest string
+	p.waitUntil(t, "say "+want, func() bool {
+		_, after, ok := strings.Cut(p.out.String(), want)
+		if !ok || !strings.Contains(after, "\n") {
+			return false
 		}
-		return err == nil
+		rest, _, _ = strings.Cut(after, "\n")
+		return true
 	})
+	return strings.TrimSpace(rest)
 }
 
 // exchange connects to addr, sends msg at once and returns everything

@@ -3,11 +3,11 @@ package interop
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -32,7 +32,7 @@ func TestNginxUpstream(t *testing.T) {
 		t.Run(proto, func(t *testing.T) {
 			t.Parallel()
 			ndir := t.TempDir()
-			peer := "127.0.0.1:" + straittest.FreePort(t)
+			peerLn, peer := listenAddr(t)
 			conf := testpki.WriteFile(t, ndir, "nginx.conf", []byte(fmt.Sprintf(`
 load_module %s;
 events {}
@@ -48,24 +48,28 @@ stream {
     }
 }
 `, nginxStreamModule, peer, proto, cert, key, id.caFile)))
-			// master_process off keeps nginx one process, so killing it at
-			// cleanup leaves no orphaned worker behind.
-			startProcess(t, peer, nginx, "-p", ndir, "-c", conf, "-e", "stderr",
-				"-g", "daemon off; master_process off; pid "+filepath.Join(ndir, "nginx.pid")+"; error_log stderr;")
+			// nginx takes its socket from the NGINX variable, as in a binary
+			// upgrade. Its master process stays on: nginx 1.22 crashes on
+			// inherited sockets in single-process mode. launchCmd stops
+			// master and worker together, as one process group.
+			launchCmd(t, true, exec.Command(nginx, "-p", ndir, "-c", conf, "-e", "stderr",
+				"-g", "daemon off; worker_processes 1; pid "+filepath.Join(ndir, "nginx.pid")+"; error_log stderr;"),
+				"NGINX", peerLn)
+			ln, addr := listenAddr(t)
 
 			st := startStrait(t, t.TempDir(), fmt.Sprintf(`
     upstream backend {
         server %s;
     }
     server {
-        listen 127.0.0.1:%s;
+        listen %s;
         proxy_pass backend;
         proxy_ssl on;
         proxy_ssl_protocols TLSv1.2 TLSv1.3;
         proxy_ssl_verify on;
         proxy_ssl_trusted_certificate %s;
         %s
-    }`, peer, straittest.FreePort(t), trusted, id.directives()))
+    }`, peer, addr, trusted, id.directives()), ln)
 
 			reply := exchange(t, st.Addr(t), "")
 			if want := "CN=" + clientSubject + ",O=strait test " + proto + "\n"; reply != want {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -35,13 +34,15 @@ func TestOpenSSLServerProtocols(t *testing.T) {
 		t.Run(tt.protocol, func(t *testing.T) {
 			t.Parallel()
 			sdir := t.TempDir()
-			peer := "127.0.0.1:" + straittest.FreePort(t)
-			args := append([]string{"s_server", "-accept", peer, "-rev", tt.flag,
+			// s_server binds a port the system picks and prints it
+			// ("ACCEPT 127.0.0.1:PORT") once it listens.
+			args := append([]string{"s_server", "-accept", "127.0.0.1:0", "-rev", tt.flag,
 				"-cert", leaf, "-key", key, "-cert_chain", inter, "-Verify", "1", "-CAfile", id.caFile}, tt.extra...)
-			startProcess(t, peer, openssl, args...)
+			peer := launch(t, false, openssl, args...).waitOutput(t, "ACCEPT ")
+			ln, addr := listenAddr(t)
 			st := startStrait(t, sdir, fmt.Sprintf(`
     server {
-        listen 127.0.0.1:%s;
+        listen %s;
         proxy_pass %s;
         proxy_ssl on;
         proxy_ssl_protocols %s;
@@ -49,7 +50,7 @@ func TestOpenSSLServerProtocols(t *testing.T) {
         proxy_ssl_verify on;
         proxy_ssl_trusted_certificate %s;
         %s
-    }`, straittest.FreePort(t), peer, tt.protocol, trusted, id.directives()))
+    }`, addr, peer, tt.protocol, trusted, id.directives()), ln)
 
 			for i, line := range []string{"hello strait", "second session"} {
 				if got, want := readLine(t, st.Addr(t), line), reverse(line); got != want {

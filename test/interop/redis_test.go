@@ -3,12 +3,14 @@ package interop
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -23,22 +25,21 @@ func TestRedisUpstream(t *testing.T) {
 	id := newClientIdentity(t, dir)
 	chain := testpki.NewChain(t, 1, testpki.Spec{DNSNames: []string{"redis.internal"}})
 	cert, key, trusted := serverFiles(t, dir, "redis", chain)
-	peer := "127.0.0.1:" + straittest.FreePort(t)
-	_, port, _ := net.SplitHostPort(peer)
-	startProcess(t, peer, server, "--bind", "127.0.0.1", "--port", "0", "--tls-port", port,
+	peer := startRedis(t, server, "--bind", "127.0.0.1", "--port", "0",
 		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", id.caFile,
 		"--tls-auth-clients", "yes", "--save", "", "--appendonly", "no", "--dir", dir)
 
+	ln, addr := listenAddr(t)
 	st := startStrait(t, dir, fmt.Sprintf(`
     server {
-        listen 127.0.0.1:%s;
+        listen %s;
         proxy_pass %s;
         proxy_ssl on;
         proxy_ssl_name redis.internal;
         proxy_ssl_verify on;
         proxy_ssl_trusted_certificate %s;
         %s
-    }`, straittest.FreePort(t), peer, trusted, id.directives()))
+    }`, addr, peer, trusted, id.directives()), ln)
 	host, sport, _ := net.SplitHostPort(st.Addr(t))
 	run := func(name string, args ...string) string {
 		t.Helper()
@@ -73,4 +74,42 @@ func TestRedisUpstream(t *testing.T) {
 			t.Errorf("record %+v", rec)
 		}
 	}
+}
+
+// startRedis runs redis-server with args and a TLS port, and returns the
+// port's address once redis accepts connections.
+//
+// redis-server can neither take a listening socket from its parent nor
+// bind port 0 and say which port it got, and TLS is not served on its
+// unix socket. So it tries ports below the ephemeral range (where client
+// sockets the kernel numbers do not land) and, when redis reports that
+// the port is taken and exits, tries another. A conflict is seen and
+// retried, never mistaken for a peer: unlike a port found free and bound
+// later, this cannot make the test flake.
+func startRedis(t *testing.T, server string, args ...string) string {
+	t.Helper()
+	for range 20 {
+		port := strconv.Itoa(10000 + rand.IntN(20000))
+		p := launch(t, false, server, append(args, "--tls-port", port)...)
+		for deadline := time.Now().Add(waitLimit); ; time.Sleep(20 * time.Millisecond) {
+			out := p.out.String()
+			if strings.Contains(out, "Ready to accept connections") {
+				return "127.0.0.1:" + port
+			}
+			select {
+			case <-p.exited:
+				if !strings.Contains(out, "Address already in use") {
+					t.Fatalf("redis-server exited:\n%s", out)
+				}
+			default:
+				if time.Now().After(deadline) {
+					t.Fatalf("redis-server did not start within %v:\n%s", waitLimit, out)
+				}
+				continue
+			}
+			break // the port was taken: another one
+		}
+	}
+	t.Fatal("redis-server found no free TLS port in 20 tries")
+	return ""
 }

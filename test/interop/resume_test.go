@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -47,6 +46,7 @@ func TestSessionResumptionPerPeer(t *testing.T) {
 				dir := t.TempDir()
 				id := newClientIdentity(t, dir)
 				peers, trusted := resumePeers(t, id, dir, 3, v.max)
+				ln, addr := listenAddr(t)
 				st := startStrait(t, dir, fmt.Sprintf(`
     upstream backend {
         server %s;
@@ -54,7 +54,7 @@ func TestSessionResumptionPerPeer(t *testing.T) {
         server %s;
     }
     server {
-        listen 127.0.0.1:%s;
+        listen %s;
         proxy_pass backend;
         proxy_ssl on;
         proxy_ssl_name backend;
@@ -63,7 +63,7 @@ func TestSessionResumptionPerPeer(t *testing.T) {
         proxy_ssl_trusted_certificate %s;
         proxy_ssl_session_reuse %s;
         %s
-    }`, peers[0].addr, peers[1].addr, peers[2].addr, straittest.FreePort(t), trusted, reuse, id.directives()))
+    }`, peers[0].addr, peers[1].addr, peers[2].addr, addr, trusted, reuse, id.directives()), ln)
 
 				const rounds = 3
 				for i := 0; i < rounds*len(peers); i++ {
@@ -105,28 +105,30 @@ func TestSessionsNotSharedAcrossServerBlocks(t *testing.T) {
 				dir := t.TempDir()
 				id := newClientIdentity(t, dir)
 				peers, trusted := resumePeers(t, id, dir, 1, v.max)
-				ports := []string{straittest.FreePort(t), straittest.FreePort(t)}
+				ln0, addr0 := listenAddr(t)
+				ln1, addr1 := listenAddr(t)
+				addrs := []string{addr0, addr1}
 				var blocks strings.Builder
 				for i, extra := range []string{p.first, p.second} {
 					fmt.Fprintf(&blocks, `
     server {
-        listen 127.0.0.1:%s;
+        listen %s;
         proxy_pass %s;
         proxy_ssl on;
         proxy_ssl_name backend;
         proxy_ssl_trusted_certificate %s;
         %s
         %s
-    }`, ports[i], peers[0].addr, trusted, extra, id.directives())
+    }`, addrs[i], peers[0].addr, trusted, extra, id.directives())
 				}
-				st := startStrait(t, dir, blocks.String())
+				st := startStrait(t, dir, blocks.String(), ln0, ln1)
 
 				// first, second, first, second: only the third and fourth
 				// sessions find a session made by their own block.
 				want := []string{".", ".", "r", "r"}
 				for i := range want {
 					msg := fmt.Sprintf("session %d\n", i)
-					if got := exchangeEcho(t, "127.0.0.1:"+ports[i%2], msg); got != msg {
+					if got := exchangeEcho(t, addrs[i%2], msg); got != msg {
 						t.Fatalf("session %d: reply %q", i, got)
 					}
 					st.records(t, i+1)

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/straitproxy/strait/internal/straittest"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -168,8 +167,9 @@ func runVerifyCase(t *testing.T, id *clientIdentity, vc verifyCase) {
 	if verify == "" {
 		verify = "on"
 	}
+	ln, addr := listenAddr(t)
 	var block strings.Builder
-	fmt.Fprintf(&block, "server {\n    listen 127.0.0.1:%s;\n    proxy_pass %s;\n    proxy_ssl on;\n    %s", straittest.FreePort(t), peer.addr, id.directives())
+	fmt.Fprintf(&block, "server {\n    listen %s;\n    proxy_pass %s;\n    proxy_ssl on;\n    %s", addr, peer.addr, id.directives())
 	fmt.Fprintf(&block, "    proxy_ssl_verify %s;\n    proxy_ssl_trusted_certificate %s;\n", verify,
 		testpki.WriteCerts(t, dir, "trusted.crt", trusted...))
 	if len(crls) > 0 {
@@ -179,7 +179,7 @@ func runVerifyCase(t *testing.T, id *clientIdentity, vc verifyCase) {
 		fmt.Fprintf(&block, "    proxy_ssl_name %s;\n", vc.sslName)
 	}
 	fmt.Fprintf(&block, "    %s\n}\n", vc.extra)
-	st := startStrait(t, dir, block.String())
+	st := startStrait(t, dir, block.String(), ln)
 
 	reply := exchangeEcho(t, st.Addr(t), payload)
 	rec := st.records(t, 1)[0]
@@ -255,19 +255,20 @@ func TestNextUpstreamAfterVerificationFailure(t *testing.T) {
 	bad := startGoPeer(t, &tls.Config{Certificates: []tls.Certificate{expired.TLSCertificate()}}, id.pool)
 	ok := startGoPeer(t, &tls.Config{Certificates: []tls.Certificate{good.TLSCertificate()}}, id.pool)
 	trusted := testpki.WriteCerts(t, dir, "root.crt", root.Cert)
+	ln, addr := listenAddr(t)
 	st := startStrait(t, dir, fmt.Sprintf(`
     upstream backend {
         server %s;
         server %s;
     }
     server {
-        listen 127.0.0.1:%s;
+        listen %s;
         proxy_pass backend;
         proxy_ssl on;
         proxy_ssl_verify on;
         proxy_ssl_trusted_certificate %s;
         %s
-    }`, bad.addr, ok.addr, straittest.FreePort(t), trusted, id.directives()))
+    }`, bad.addr, ok.addr, addr, trusted, id.directives()), ln)
 
 	if reply := exchangeEcho(t, st.Addr(t), payload); reply != payload {
 		t.Fatalf("reply %q, want the payload echoed", reply)

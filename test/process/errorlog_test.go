@@ -19,7 +19,7 @@ func TestServerLevelErrorLog(t *testing.T) {
 	a := startEcho(t, "a")
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
-	listen := straittest.FreeAddr(t)
+	ln, listen := straittest.ListenAddr(t)
 	writeConf(t, conf, fmt.Sprintf(`daemon off;
 pid %[1]s/strait.pid;
 error_log %[1]s/main.log error;
@@ -32,7 +32,10 @@ stream {
 }
 `, dir, listen, a))
 	cmd := exec.Command(straitBin, "-c", conf)
-	if err := cmd.Start(); err != nil {
+	release := straittest.PassListeners(t, cmd, "STRAIT", ln)
+	err := cmd.Start()
+	release()
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
@@ -61,7 +64,7 @@ func TestErrorLogFollowsReload(t *testing.T) {
 	up := startEcho(t, "a")
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
-	listen := straittest.FreeAddr(t)
+	ln, listen := straittest.ListenAddr(t)
 	confWith := func(errorLog string) string {
 		return fmt.Sprintf(`daemon off;
 pid %[1]s/strait.pid;
@@ -79,7 +82,10 @@ stream {
 	cmd := exec.Command(straitBin, "-c", conf)
 	var stderr straittest.LockedBuffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	release := straittest.PassListeners(t, cmd, "STRAIT", ln)
+	err := cmd.Start()
+	release()
+	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

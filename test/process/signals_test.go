@@ -51,11 +51,15 @@ func writeConf(t *testing.T, path, text string) {
 func start(t *testing.T, upstream, want string) *instance {
 	t.Helper()
 	dir := t.TempDir()
-	in := &instance{dir: dir, conf: filepath.Join(dir, "strait.conf"), listen: straittest.FreeAddr(t), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	ln, listen := straittest.ListenAddr(t)
+	in := &instance{dir: dir, conf: filepath.Join(dir, "strait.conf"), listen: listen, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
 	writeConf(t, in.conf, confText(dir, in.listen, upstream, true))
 	in.cmd = exec.Command(straitBin, "-c", in.conf)
 	in.cmd.Stderr = in.stderr
-	if err := in.cmd.Start(); err != nil {
+	release := straittest.PassListeners(t, in.cmd, "STRAIT", ln)
+	err := in.cmd.Start()
+	release()
+	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { in.done <- in.cmd.Wait() }()
@@ -186,10 +190,14 @@ func TestDaemonOnDetachesAndStops(t *testing.T) {
 	a := startEcho(t, "a")
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
-	listen := straittest.FreeAddr(t)
+	// The daemon child gets the socket from the parent, which got it from
+	// the test: a forking nginx keeps inherited sockets the same way.
+	ln, listen := straittest.ListenAddr(t)
 	writeConf(t, conf, confText(dir, listen, a, false))
 	cmd := exec.Command(straitBin, "-c", conf)
+	release := straittest.PassListeners(t, cmd, "STRAIT", ln)
 	out, err := cmd.CombinedOutput()
+	release()
 	if err != nil {
 		t.Fatalf("strait with daemon on: %v\n%s", err, out)
 	}

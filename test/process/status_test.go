@@ -61,16 +61,38 @@ func metricLine(t *testing.T, addr, line string) {
 	})
 }
 
+// statusAddr waits until the error log in dir has said n times where the
+// status endpoint listens ("status_listen on ADDR", logged when port 0
+// had the system pick the port) and returns the n-th address.
+func statusAddr(t *testing.T, dir string, n int) string {
+	t.Helper()
+	const marker = "status_listen on "
+	var addr string
+	eventually(t, fmt.Sprintf("status address #%d in error.log", n), func() error {
+		b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		parts := strings.Split(string(b), marker)
+		if len(parts) <= n {
+			return fmt.Errorf("error.log:\n%s", b)
+		}
+		addr, _, _ = strings.Cut(parts[n], "\n")
+		return nil
+	})
+	return addr
+}
+
 func TestStatusEndpoint(t *testing.T) {
 	a := startEcho(t, "a")
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
-	listen, status := straittest.FreeAddr(t), straittest.FreeAddr(t)
-	writeConf(t, conf, statusConf(dir, listen, a, status))
+	ln, listen := straittest.ListenAddr(t)
+	writeConf(t, conf, statusConf(dir, listen, a, "127.0.0.1:0"))
 	stderr := &bytes.Buffer{}
 	cmd := exec.Command(straitBin, "-c", conf)
 	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	release := straittest.PassListeners(t, cmd, "STRAIT", ln)
+	err := cmd.Start()
+	release()
+	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -79,6 +101,7 @@ func TestStatusEndpoint(t *testing.T) {
 		cmd.Process.Kill()
 		<-done
 	})
+	status := statusAddr(t, dir, 1)
 	eventually(t, "proxying", func() error {
 		got, err := ask(listen, "ping")
 		if err == nil && got != "a: ping" {
@@ -110,10 +133,14 @@ func TestStatusEndpoint(t *testing.T) {
 		t.Errorf("error.log lacks %q:\n%s", want, b)
 	}
 
-	// A successful reload moves the endpoint.
-	moved := straittest.FreeAddr(t)
-	writeConf(t, conf, statusConf(dir, listen, a, moved))
+	// A successful reload moves the endpoint (another address of the
+	// loopback network, for the configured address to change).
+	writeConf(t, conf, statusConf(dir, listen, a, "127.0.0.2:0"))
 	cmd.Process.Signal(syscall.SIGHUP)
+	moved := statusAddr(t, dir, 2)
+	if !strings.HasPrefix(moved, "127.0.0.2:") {
+		t.Fatalf("moved to %s, want 127.0.0.2", moved)
+	}
 	metricLine(t, moved, `strait_config_reloads_total{result="success"} 1`)
 	metricLine(t, moved, `strait_config_reloads_total{result="failure"} 1`)
 	if _, err := scrape(status, "/metrics"); err == nil {

@@ -9,6 +9,7 @@ package servertest
 
 import (
 	"log/slog"
+	"net"
 	"os"
 	"testing"
 
@@ -27,17 +28,23 @@ type Instance struct {
 // Start loads the configuration file at confPath with prefix as the
 // prefix directory (as `strait -p prefix -c confPath` would), serves it
 // until the test ends and then stops it and waits for Serve to return.
-// If the test failed, the error log is logged.
-func Start(tb testing.TB, confPath, prefix string) *Instance {
+// If the test failed, the error log is logged. The listeners, bound by
+// the test (straittest.ListenAddr) for addresses the configuration
+// listens on, are handed to the server, which serves them instead of
+// binding those addresses: so a test never needs a free port.
+func Start(tb testing.TB, confPath, prefix string, inherited ...net.Listener) *Instance {
 	tb.Helper()
 	cfg, err := config.Load(config.LoadOptions{File: confPath, Prefix: prefix})
 	if err != nil {
+		for _, ln := range inherited {
+			ln.Close()
+		}
 		text, _ := os.ReadFile(confPath)
 		tb.Fatalf("load configuration: %v\n%s", err, text)
 	}
 	log := &straittest.LockedBuffer{}
 	logger := slog.New(errlog.NewHandler(log, errlog.LevelInfo, errlog.Options{PID: os.Getpid()}))
-	srv, err := server.New(cfg, server.Options{Logger: logger, PID: os.Getpid()})
+	srv, err := server.New(cfg, server.Options{Logger: logger, PID: os.Getpid(), Inherited: inherited})
 	if err != nil {
 		tb.Fatalf("start strait: %v", err)
 	}

@@ -23,11 +23,15 @@ func TestStartServesTheConfiguration(t *testing.T) {
 	up := straittest.ServeTCP(t, straittest.Say("from upstream"))
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
-	text := fmt.Sprintf("stream { server { listen %s; proxy_pass %s; } }\n", straittest.FreeAddr(t), up)
+	ln, addr := straittest.ListenAddr(t)
+	text := fmt.Sprintf("stream { server { listen %s; proxy_pass %s; } }\n", addr, up)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st := Start(t, conf, dir)
+	st := Start(t, conf, dir, ln)
+	if st.Addr(t) != addr {
+		t.Errorf("serving on %s, want the handed-over %s", st.Addr(t), addr)
+	}
 
 	got, err := io.ReadAll(straittest.Dial(t, st.Addr(t)))
 	if err != nil {
