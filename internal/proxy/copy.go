@@ -22,15 +22,6 @@ type pipeResult struct {
 	failures                                       []flowFailure // I/O errors that ended a flow
 }
 
-// flowFailure is an I/O error that ended one direction of a session, for
-// the error log: which side's socket failed and whether reading or writing.
-type flowFailure struct {
-	err      error
-	upstream bool // the upstream's socket failed (else the client's)
-	write    bool
-	tls      bool
-}
-
 // flow is one direction of a session: client->upstream or back.
 type flow struct {
 	src, dst net.Conn
@@ -51,6 +42,7 @@ type flow struct {
 	firstByte     time.Time
 	err           error // nil when src ended with a clean EOF
 	writeErr      bool  // err came from writing to dst
+	ended         int32 // with err set: 1 if this flow failed first, 2 if second
 }
 
 // pipeState is shared by the two flows of a session.
@@ -68,6 +60,7 @@ type pipeState struct {
 	timedOut atomic.Bool
 	ending   atomic.Bool
 	first    atomic.Int32 // 1: client side ended first, 2: upstream side
+	ends     atomic.Int32 // flows that ended with an error
 
 	// ctx bounds rate-limit waits; cancel is nil without rate limits.
 	ctx    context.Context
@@ -115,7 +108,7 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 		n, err := up.conn.Write(s.Preread)
 		upFlow.read, upFlow.written = int64(len(s.Preread)), int64(n)
 		if err != nil {
-			upFlow.err, prereadOK = err, false
+			upFlow.err, upFlow.writeErr, prereadOK = err, true, false
 		}
 	}
 	done := make(chan struct{})
@@ -151,14 +144,7 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 		res.firstByte = max(downFlow.firstByte.Sub(up.start), time.Nanosecond)
 	}
 	_, upTLS := up.conn.(*tls.Conn)
-	for _, f := range []*flow{upFlow, downFlow} {
-		if f.err == nil || errors.Is(f.err, net.ErrClosed) || errors.Is(f.err, context.Canceled) ||
-			p.ending.Load() && isTimeout(f.err) || p.timedOut.Load() {
-			continue // our own stop, not a failure
-		}
-		upSide := f.fromUp != f.writeErr // reading from, or writing to, the upstream
-		res.failures = append(res.failures, flowFailure{err: f.err, upstream: upSide, write: f.writeErr, tls: upSide && upTLS})
-	}
+	res.failures = p.failures(upTLS, upFlow, downFlow)
 	return res
 }
 
@@ -180,6 +166,9 @@ func (p *pipeState) finish(f, other *flow) {
 		side = 2
 	}
 	p.first.CompareAndSwap(0, side)
+	if f.err != nil {
+		f.ended = p.ends.Add(1)
+	}
 	if f.err == nil && p.halfClose && !p.ending.Load() {
 		closeWrite(f.dst)
 		return

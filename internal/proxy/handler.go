@@ -92,7 +92,9 @@ func (h *Handler) Serve(ctx context.Context, s *Session) {
 	}
 	up, att, ok := h.connect(ctx, s)
 	if !ok {
-		rec.Status = 502
+		if rec.Status == 0 {
+			rec.Status = 502
+		}
 		return
 	}
 	stopUp := context.AfterFunc(ctx, func() { up.conn.Close() })
