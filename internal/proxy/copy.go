@@ -52,6 +52,7 @@ type pipeState struct {
 	spliced               bool // both plain TCP: the kernel moves the bytes
 	buffers               *BufferPool
 	bufSize               int
+	pipes                 *PipePool
 
 	timeout  time.Duration
 	base     time.Time
@@ -79,6 +80,10 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 		timeout: h.Proxy.Timeout, base: time.Now(), ctx: context.Background(),
 	}
 	p.bufSize = h.Proxy.BufferSize
+	if p.pipes = h.Pipes; p.pipes == nil {
+		// A pool of the session's own, which keeps no idle pipe.
+		p.pipes = NewPipePool(0, nil)
+	}
 	if p.buffers != nil {
 		p.bufSize = p.buffers.Size()
 	}
@@ -178,20 +183,6 @@ func (p *pipeState) finish(f, other *flow) {
 	if p.cancel != nil {
 		p.cancel()
 	}
-}
-
-// copySpliced moves bytes with splice(2) through TCPConn.ReadFrom; no user
-// buffer is involved and activity is seen through TCP_INFO.
-func (p *pipeState) copySpliced(f *flow) {
-	if f.trackFirst {
-		if waitReadable(f.src) == nil {
-			f.firstByte = time.Now()
-		}
-	}
-	n, err := f.dst.(*net.TCPConn).ReadFrom(f.src)
-	f.read += n
-	f.written += n
-	f.err = err
 }
 
 // copyBuffered copies through pooled proxy_buffer_size buffers. For a

@@ -37,6 +37,9 @@ type Handler struct {
 	Handshake HandshakeFunc // nil when proxy_ssl is off
 	Buffers   *BufferPool   // proxy_buffer_size buffers; nil allocates a private pool
 	Now       func() time.Time
+	// Pipes lends splice pipes to plain sessions; nil gives each session
+	// pipes of its own, closed as soon as they are given back.
+	Pipes *PipePool
 	// Dial opens upstream connections; nil uses a net.Dialer configured
 	// from Proxy (bind, keepalive).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
