@@ -30,7 +30,6 @@ func (s *Server) Reload(cfg *config.Config) error {
 	}
 	s.cur.Store(next)
 	s.live[next] = struct{}{}
-	s.gate.setMax(next.maxConns)
 	for k, l := range opened {
 		s.listeners[k] = l
 		if s.serving {
@@ -43,7 +42,8 @@ func (s *Server) Reload(cfg *config.Config) error {
 			delete(s.listeners, k)
 		}
 	}
-	s.gate.wake()
+	s.applyLimits(next)
+	s.table.wake()
 	old.retire()
 	s.bg.Add(1)
 	go func() {

@@ -3,14 +3,17 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/proxy"
 )
 
 // Options are the Server's dependencies.
@@ -22,6 +25,11 @@ type Options struct {
 	PID      int    // $pid and the error log's pid
 	// Now is the clock for logs and balancing; nil means time.Now.
 	Now func() time.Time
+	// Descriptors returns the open-files limit (RLIMIT_NOFILE) and how
+	// many descriptors the process has open, read when serving starts and
+	// at each reload; limit 0 means unknown, and only worker_connections
+	// bounds sessions then. nil asks the system (Linux only).
+	Descriptors func() (limit, open int)
 }
 
 // ErrServerClosed is returned by Serve and Reload after Shutdown or Close.
@@ -35,7 +43,8 @@ type Server struct {
 	rootCancel context.CancelFunc
 	pools      *poolSet
 	stats      *statsCollector
-	gate       *connGate
+	table      *connTable      // worker_connections and the open-files limit
+	pipes      *proxy.PipePool // splice pipes, counted in table
 	cur        atomic.Pointer[snapshot]
 	connSeq    atomic.Uint64
 
@@ -83,7 +92,9 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		live:      map[*snapshot]struct{}{},
 		stopped:   make(chan struct{}),
 	}
-	s.gate = newConnGate()
+	s.table = newConnTable()
+	s.pipes = proxy.NewPipePool(max(4, 2*runtime.GOMAXPROCS(0)), s.table)
+	s.table.onConnsShort, s.table.onFDsShort, s.table.trim = s.logConnsShort, s.logFDsShort, s.pipes.Trim
 	s.rootCtx, s.rootCancel = context.WithCancel(context.Background())
 	snap, err := s.build(cfg, nil)
 	if err != nil {
@@ -99,7 +110,6 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.listeners = opened
 	s.cur.Store(snap)
 	s.live[snap] = struct{}{}
-	s.gate.setMax(snap.maxConns)
 	return s, nil
 }
 
@@ -138,6 +148,7 @@ func (s *Server) Serve() error {
 		return ErrServerClosed
 	}
 	s.serving = true
+	s.applyLimits(s.cur.Load())
 	for _, l := range s.listeners {
 		s.startLoop(l)
 	}
@@ -210,7 +221,7 @@ func (s *Server) beginStop() *snapshot {
 		l.close()
 	}
 	s.mu.Unlock()
-	s.gate.wake()
+	s.table.wake()
 	s.loops.Wait()
 	return s.cur.Load()
 }
@@ -227,6 +238,7 @@ func (s *Server) finishStop() {
 			delete(s.live, snap)
 		}
 		s.mu.Unlock()
+		s.pipes.Close()
 		close(s.stopped)
 	})
 	<-s.stopped
@@ -246,6 +258,20 @@ func (s *Server) ReopenLogs() error {
 		errs = append(errs, snap.reopenLogs())
 	}
 	return errors.Join(errs...)
+}
+
+// applyLimits gives the connection table the limits of snap, with the
+// listening sockets open now and the descriptors in use now; s.mu is held.
+func (s *Server) applyLimits(snap *snapshot) {
+	probe := s.opts.Descriptors
+	if probe == nil {
+		probe = systemDescriptors
+	}
+	limit, open := probe()
+	s.table.setLimits(tableLimits{workerConnections: snap.maxConns, listeners: len(s.listeners), fileLimit: limit, openFiles: open})
+	if limit > 0 && snap.maxConns > limit {
+		snap.log.Warn(fmt.Sprintf("%d worker_connections exceed open file resource limit: %d", snap.maxConns, limit))
+	}
 }
 
 func (s *Server) now() time.Time {
