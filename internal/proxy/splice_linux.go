@@ -70,10 +70,11 @@ type spliceFlow struct {
 	f   *flow
 	dst syscall.RawConn
 
-	pipe *pipe   // held from the first read of a burst until the source drains
-	buf  *[]byte // held instead of a pipe when none could be had
-	n    int     // bytes the last read moved
-	err  error   // the last read's or write's error
+	pipe    *pipe   // held from the first read of a burst until the source drains
+	buf     *[]byte // held instead of a pipe when none could be had
+	n       int     // bytes the last read moved
+	err     error   // the last read's or write's error
+	started bool    // the source has been looked at once
 }
 
 // copySpliced copies f until it ends.
@@ -142,6 +143,16 @@ func (p *pipeState) copySpliced(f *flow) {
 // or one read into a buffer. It returns false, to park, once the source
 // has nothing to read, giving the pipe or buffer back first.
 func (s *spliceFlow) fill(fd uintptr) bool {
+	if !s.started {
+		// The first look happens before any wait, and a session's
+		// sockets usually start out empty: peek, so that a session that
+		// never sends takes no pipe at all. Later looks hold the pipe of
+		// the burst before, or come after the poller saw data.
+		s.started = true
+		if !readable(int(fd)) {
+			return false
+		}
+	}
 	if s.pipe == nil && s.buf == nil {
 		if s.pipe = s.p.pipes.get(); s.pipe == nil {
 			s.buf = s.p.getBuf()
@@ -172,6 +183,19 @@ func (s *spliceFlow) fill(fd uintptr) bool {
 		s.n = n
 	}
 	return true
+}
+
+// readable reports whether the socket has data, EOF or an error to read;
+// the read that follows reports which.
+func readable(fd int) bool {
+	var b [1]byte
+	for {
+		_, _, err := unix.Recvfrom(fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		if err == unix.EINTR {
+			continue
+		}
+		return err != unix.EAGAIN
+	}
 }
 
 // drain runs inside the destination's write callback and moves the pipe's
