@@ -82,7 +82,7 @@ func mainDirectives() []Directive {
 func eventsDirectives() []Directive {
 	return []Directive{
 		{Name: "worker_connections", Contexts: CtxEvents, Args: Arg1, Syntax: "number", Default: "512",
-			Module: modEvents, Doc: "Maximum number of simultaneous connections (clients and upstreams).",
+			Module: modEvents, Doc: "Maximum number of simultaneous connections, counting listening sockets, clients and upstreams, as in nginx: a proxied session takes two. A session is counted before its client is accepted, so at the limit, and when open files (RLIMIT_NOFILE) run short, new clients wait in the listen backlog while accepted sessions can always connect upstream.",
 			Set: mainNum(func(m *Main) *int { return &m.WorkerConnections })},
 		ignored("use", CtxEvents, Arg1, "method", "", modEvents, "Connection processing method; Go uses epoll/kqueue itself."),
 		{Name: "multi_accept", Contexts: CtxEvents, Args: ArgFlag, Syntax: "on | off", Default: "off",

@@ -22,15 +22,6 @@ type pipeResult struct {
 	failures                                       []flowFailure // I/O errors that ended a flow
 }
 
-// flowFailure is an I/O error that ended one direction of a session, for
-// the error log: which side's socket failed and whether reading or writing.
-type flowFailure struct {
-	err      error
-	upstream bool // the upstream's socket failed (else the client's)
-	write    bool
-	tls      bool
-}
-
 // flow is one direction of a session: client->upstream or back.
 type flow struct {
 	src, dst net.Conn
@@ -51,6 +42,7 @@ type flow struct {
 	firstByte     time.Time
 	err           error // nil when src ended with a clean EOF
 	writeErr      bool  // err came from writing to dst
+	ended         int32 // with err set: 1 if this flow failed first, 2 if second
 }
 
 // pipeState is shared by the two flows of a session.
@@ -60,6 +52,7 @@ type pipeState struct {
 	spliced               bool // both plain TCP: the kernel moves the bytes
 	buffers               *BufferPool
 	bufSize               int
+	pipes                 *PipePool
 
 	timeout  time.Duration
 	base     time.Time
@@ -68,6 +61,7 @@ type pipeState struct {
 	timedOut atomic.Bool
 	ending   atomic.Bool
 	first    atomic.Int32 // 1: client side ended first, 2: upstream side
+	ends     atomic.Int32 // flows that ended with an error
 
 	// ctx bounds rate-limit waits; cancel is nil without rate limits.
 	ctx    context.Context
@@ -86,6 +80,10 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 		timeout: h.Proxy.Timeout, base: time.Now(), ctx: context.Background(),
 	}
 	p.bufSize = h.Proxy.BufferSize
+	if p.pipes = h.Pipes; p.pipes == nil {
+		// A pool of the session's own, which keeps no idle pipe.
+		p.pipes = NewPipePool(0, nil)
+	}
 	if p.buffers != nil {
 		p.bufSize = p.buffers.Size()
 	}
@@ -115,7 +113,7 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 		n, err := up.conn.Write(s.Preread)
 		upFlow.read, upFlow.written = int64(len(s.Preread)), int64(n)
 		if err != nil {
-			upFlow.err, prereadOK = err, false
+			upFlow.err, upFlow.writeErr, prereadOK = err, true, false
 		}
 	}
 	done := make(chan struct{})
@@ -151,14 +149,7 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 		res.firstByte = max(downFlow.firstByte.Sub(up.start), time.Nanosecond)
 	}
 	_, upTLS := up.conn.(*tls.Conn)
-	for _, f := range []*flow{upFlow, downFlow} {
-		if f.err == nil || errors.Is(f.err, net.ErrClosed) || errors.Is(f.err, context.Canceled) ||
-			p.ending.Load() && isTimeout(f.err) || p.timedOut.Load() {
-			continue // our own stop, not a failure
-		}
-		upSide := f.fromUp != f.writeErr // reading from, or writing to, the upstream
-		res.failures = append(res.failures, flowFailure{err: f.err, upstream: upSide, write: f.writeErr, tls: upSide && upTLS})
-	}
+	res.failures = p.failures(upTLS, upFlow, downFlow)
 	return res
 }
 
@@ -180,6 +171,9 @@ func (p *pipeState) finish(f, other *flow) {
 		side = 2
 	}
 	p.first.CompareAndSwap(0, side)
+	if f.err != nil {
+		f.ended = p.ends.Add(1)
+	}
 	if f.err == nil && p.halfClose && !p.ending.Load() {
 		closeWrite(f.dst)
 		return
@@ -189,20 +183,6 @@ func (p *pipeState) finish(f, other *flow) {
 	if p.cancel != nil {
 		p.cancel()
 	}
-}
-
-// copySpliced moves bytes with splice(2) through TCPConn.ReadFrom; no user
-// buffer is involved and activity is seen through TCP_INFO.
-func (p *pipeState) copySpliced(f *flow) {
-	if f.trackFirst {
-		if waitReadable(f.src) == nil {
-			f.firstByte = time.Now()
-		}
-	}
-	n, err := f.dst.(*net.TCPConn).ReadFrom(f.src)
-	f.read += n
-	f.written += n
-	f.err = err
 }
 
 // copyBuffered copies through pooled proxy_buffer_size buffers. For a

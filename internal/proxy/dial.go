@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/straitproxy/strait/internal/accesslog"
+	"github.com/straitproxy/strait/internal/errlog"
 	"github.com/straitproxy/strait/internal/upstream"
 )
 
@@ -26,7 +27,8 @@ func (u *upstreamConn) release(failed bool) { u.sel.Release(u.peer, failed) }
 
 // connect tries peers until one is connected (and its TLS handshake done)
 // or proxy_next_upstream gives up. Every attempt is appended to
-// s.Record.Attempts; the winning one is returned with ok set.
+// s.Record.Attempts; the winning one is returned with ok set. On failure
+// s.Record.Status is set when it is not 502.
 func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, accesslog.Attempt, bool) {
 	rec := s.Record
 	sel := h.Group.NewSelection()
@@ -60,6 +62,18 @@ func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, acces
 				s.Log.Info(ErrShutdownTimeout.Error(), "action", stageAction(stage),
 					"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr)
 			}
+			return nil, att, false
+		}
+		if isLocalFailure(stage, err) {
+			// strait could not open a socket (descriptors or memory ran
+			// out): not the peer's fault either, and the next peer would
+			// fare no better. nginx logs it as an alert and ends the
+			// session with 500 (ngx_event_connect_peer returns NGX_ERROR).
+			s.Log.Log(ctx, errlog.LevelAlert, attemptErrorText(peer.Addr, stage, err), "action", actionConnecting,
+				"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr)
+			sel.Release(peer, false)
+			rec.Attempts = append(rec.Attempts, att)
+			rec.Status = 500
 			return nil, att, false
 		}
 		h.logAttemptError(s, peer, stage, err)
@@ -187,6 +201,13 @@ func stageAction(stage Stage) string {
 	return actionConnecting
 }
 
+// isLocalFailure reports whether an attempt failed before reaching the
+// peer, in socket(2).
+func isLocalFailure(stage Stage, err error) bool {
+	var se *os.SyscallError
+	return stage == StageConnect && errors.As(err, &se) && se.Syscall == "socket"
+}
+
 func attemptErrorText(addr string, stage Stage, err error) string {
 	if isTimeout(err) {
 		return timedOutText("upstream")
@@ -206,6 +227,9 @@ func attemptErrorText(addr string, stage Stage, err error) string {
 			return "connect() failed " + Errno(err)
 		case "bind":
 			return "bind() failed " + Errno(err)
+		case "write":
+			// Writing the PROXY protocol header: nginx's send().
+			return "send() failed " + Errno(err)
 		}
 		return se.Syscall + "() failed " + Errno(err)
 	}

@@ -5,30 +5,15 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"strconv"
 	"syscall"
+
+	"github.com/straitproxy/strait/internal/errlog"
 )
 
 // Errno formats err's system error number the way nginx appends it to a
 // message: "(111: Connection refused)". It returns "" when err carries no
 // errno.
-func Errno(err error) string {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		return ""
-	}
-	return errnoText(errno)
-}
-
-// errnoText renders errno as "(N: Text)", with strerror's capitalisation
-// (Go's texts are glibc's, lower-cased).
-func errnoText(errno syscall.Errno) string {
-	s := errno.Error()
-	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
-		s = string(s[0]-'a'+'A') + s[1:]
-	}
-	return "(" + strconv.Itoa(int(errno)) + ": " + s + ")"
-}
+func Errno(err error) string { return errlog.Errno(err) }
 
 // isTimeout reports whether err is a deadline or context timeout.
 func isTimeout(err error) bool {
@@ -38,17 +23,21 @@ func isTimeout(err error) bool {
 
 // timedOutText is nginx's "upstream timed out (110: Connection timed out)".
 func timedOutText(what string) string {
-	return what + " timed out " + errnoText(syscall.ETIMEDOUT)
+	return what + " timed out " + errlog.ErrnoText(syscall.ETIMEDOUT)
 }
 
-// logFlowFailure logs an I/O error that ended a session the way nginx
-// does: "recv() failed (104: Connection reset by peer) while proxying and
-// reading from upstream". Upstream failures are errors; a client's are
-// logged at info, as nginx treats client connection errors.
-func (h *Handler) logFlowFailure(s *Session, upstream string, f flowFailure) {
+// failureLine words an I/O error that ended a session as nginx does, e.g.
+// "writev() failed (104: Connection reset by peer)" with the action
+// "proxying and sending to upstream", at nginx's level.
+//
+// nginx's stream proxy reads with recv() and writes with writev() (its
+// send_chain), or SSL_read() and SSL_write() over TLS. Its client
+// connections log at info and its upstream connections at error when the
+// peer went away; other system errors are alerts (crit over TLS).
+func failureLine(f flowFailure) (msg, action string, level slog.Level) {
 	call, dir, side := "recv()", "reading from", "client"
 	if f.write {
-		call, dir = "send()", "sending to"
+		call, dir = "writev()", "sending to"
 	}
 	if f.upstream {
 		side = "upstream"
@@ -59,14 +48,43 @@ func (h *Handler) logFlowFailure(s *Session, upstream string, f flowFailure) {
 			call = "SSL_write()"
 		}
 	}
-	reason := Errno(f.err)
-	if reason == "" {
-		reason = "(" + f.err.Error() + ")"
-	}
-	level := slog.LevelInfo
+	level = slog.LevelInfo
 	if f.upstream {
 		level = slog.LevelError
 	}
-	s.Log.Log(context.Background(), level, call+" failed "+reason, "action", "proxying and "+dir+" "+side,
+	reason := errlog.Errno(f.err)
+	if reason == "" {
+		reason = "(" + f.err.Error() + ")"
+	} else if !isPeerGone(f.err) {
+		level = errlog.LevelAlert
+		if f.tls {
+			level = errlog.LevelCrit
+		}
+	}
+	return call + " failed " + reason, "proxying and " + dir + " " + side, level
+}
+
+// isPeerGone reports whether err's errno is one that nginx's
+// ngx_connection_error (and ngx_ssl_connection_error for SSL_ERROR_SYSCALL)
+// takes for the peer or the network going away: logged at the
+// connection's own level, info for a client and error for an upstream.
+// Any other errno is strait's or the system's trouble, logged louder.
+func isPeerGone(err error) bool {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return false
+	}
+	switch errno {
+	case syscall.ECONNRESET, syscall.EPIPE, syscall.ENOTCONN, syscall.ETIMEDOUT, syscall.ECONNREFUSED,
+		syscall.ENETDOWN, syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.EHOSTUNREACH:
+		return true
+	}
+	return false
+}
+
+// logFlowFailure logs an I/O error that ended a session.
+func (h *Handler) logFlowFailure(s *Session, upstream string, f flowFailure) {
+	msg, action, level := failureLine(f)
+	s.Log.Log(context.Background(), level, msg, "action", action,
 		"client", s.ClientText, "server", s.ServerText, "upstream", upstream)
 }

@@ -38,6 +38,9 @@ type Handler struct {
 	Handshake HandshakeFunc // nil when proxy_ssl is off
 	Buffers   *BufferPool   // proxy_buffer_size buffers; nil allocates a private pool
 	Now       func() time.Time
+	// Pipes lends splice pipes to plain sessions; nil gives each session
+	// pipes of its own, closed as soon as they are given back.
+	Pipes *PipePool
 	// Dial opens upstream connections; nil uses a net.Dialer configured
 	// from Proxy (bind, keepalive).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -100,11 +103,15 @@ func (h *Handler) Serve(ctx context.Context, s *Session) {
 	}
 	up, att, ok := h.connect(ctx, s)
 	if !ok {
-		rec.Status = 502
-		if ctx.Err() != nil {
+		switch {
+		case rec.Status != 0:
+			// Set by connect: 500 for a local failure.
+		case ctx.Err() != nil:
 			// Cut while connecting: no upstream failed. nginx's shutdown
 			// timer ends such a session with status 200.
 			rec.Status = 200
+		default:
+			rec.Status = 502
 		}
 		return
 	}

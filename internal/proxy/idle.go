@@ -5,9 +5,8 @@ import "time"
 // proxy_timeout is an idle timeout: it expires when neither side has read or
 // written for that long. Rather than moving socket deadlines on every read,
 // each session has one timer; when it fires it looks at the last activity
-// and either ends the session or sleeps for the remainder. Buffered copies
-// record activity in an atomic; spliced copies never surface to user space,
-// so their activity comes from the kernel's TCP_INFO.
+// and either ends the session or sleeps for the remainder. Every copy,
+// spliced or buffered, records activity in an atomic.
 
 func (p *pipeState) startIdleTimer() {
 	if p.timeout <= 0 {
@@ -26,14 +25,6 @@ func (p *pipeState) touch() {
 
 func (p *pipeState) checkIdle() {
 	idle := time.Since(p.base) - time.Duration(p.last.Load())
-	if p.spliced {
-		if k, ok := kernelIdle(p.client); ok {
-			idle = min(idle, k)
-		}
-		if k, ok := kernelIdle(p.upRaw); ok {
-			idle = min(idle, k)
-		}
-	}
 	if idle < p.timeout {
 		p.timer.Reset(p.timeout - idle)
 		return

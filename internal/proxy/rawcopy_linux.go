@@ -61,13 +61,18 @@ func (r *socketReader) read(p []byte) (int, error) {
 			r.drained = true
 			return 0, errWouldBlock
 		case err != nil:
-			return 0, &net.OpError{Op: "read", Net: r.conn.LocalAddr().Network(),
-				Source: r.conn.LocalAddr(), Addr: r.conn.RemoteAddr(), Err: os.NewSyscallError("read", err)}
+			return 0, r.opError("read", err)
 		case n == 0:
 			return 0, io.EOF
 		}
 		return n, nil
 	}
+}
+
+// opError wraps errno from syscall on the socket as net.Conn.Read would.
+func (r *socketReader) opError(syscall string, errno error) error {
+	return &net.OpError{Op: "read", Net: r.conn.LocalAddr().Network(),
+		Source: r.conn.LocalAddr(), Addr: r.conn.RemoteAddr(), Err: os.NewSyscallError(syscall, errno)}
 }
 
 // readNonblocking is read(2) on a non-blocking descriptor. It never

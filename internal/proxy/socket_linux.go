@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,30 +36,3 @@ func waitReadable(c net.Conn) error {
 	_ = serr // a socket error is reported by the Read that follows
 	return nil
 }
-
-// kernelIdle returns how long c's socket has neither received nor sent
-// data, from TCP_INFO. Spliced sessions move bytes inside the kernel, so
-// this is how their idle timeout sees activity.
-func kernelIdle(c net.Conn) (time.Duration, bool) {
-	tc, ok := c.(*net.TCPConn)
-	if !ok {
-		return 0, false
-	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
-		return 0, false
-	}
-	var info *unix.TCPInfo
-	var ierr error
-	if err := rc.Control(func(fd uintptr) {
-		info, ierr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-	}); err != nil || ierr != nil {
-		return 0, false
-	}
-	ms := min(info.Last_data_recv, info.Last_data_sent)
-	return time.Duration(ms) * time.Millisecond, true
-}
-
-// canSplice reports whether kernelIdle works here, which spliced copying
-// relies on for proxy_timeout.
-const canSplice = true

@@ -72,11 +72,13 @@ func TestTransferIsByteExactBothWaysAtOnce(t *testing.T) {
 		halfClose bool
 		buffered  bool
 		size      int64
+		noPipes   bool // the descriptor budget refuses every pipe
 	}{
-		{"spliced", false, false, big},
-		{"spliced half-close", true, false, big},
-		{"buffered", false, true, 32 << 20},
-		{"buffered half-close", true, true, 32 << 20},
+		{"spliced", false, false, big, false},
+		{"spliced half-close", true, false, big, false},
+		{"spliced without pipes to spare", false, false, 32 << 20, true},
+		{"buffered", false, true, 32 << 20, false},
+		{"buffered half-close", true, true, 32 << 20, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := tc.size
@@ -106,6 +108,9 @@ func TestTransferIsByteExactBothWaysAtOnce(t *testing.T) {
 			})
 			h := &Handler{Group: newGroup(t, spec(upAddr, 1)), Proxy: testProxyConfig(), NoDelay: true, Buffers: NewBufferPool(16 << 10)}
 			h.Proxy.HalfClose = tc.halfClose
+			if tc.noPipes {
+				h.Pipes = NewPipePool(4, &countingBudget{})
+			}
 			if tc.buffered {
 				h.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 					var d net.Dialer

@@ -5,68 +5,12 @@ import (
 	"errors"
 	"net"
 	"strconv"
-	"sync"
+	"syscall"
 	"time"
 
 	"github.com/straitproxy/strait/internal/errlog"
 	"github.com/straitproxy/strait/internal/proxy"
 )
-
-// connGate is worker_connections: a process-wide cap on open sessions.
-// Accept loops wait at the gate before accepting, so at the cap new
-// connections queue in the kernel's backlog instead of being dropped.
-type connGate struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	max    int // 0: no cap
-	active int
-	full   bool // logged the current episode of being at the cap
-}
-
-func newConnGate() *connGate {
-	g := &connGate{}
-	g.cond = sync.NewCond(&g.mu)
-	return g
-}
-
-// acquire takes a slot, waiting while the gate is full; onFull runs once
-// each time the cap is reached. It returns false once l is closed.
-func (g *connGate) acquire(l *listener, onFull func(max int)) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for g.max > 0 && g.active >= g.max && !l.closed.Load() {
-		if !g.full {
-			g.full = true
-			onFull(g.max)
-		}
-		g.cond.Wait()
-	}
-	if l.closed.Load() {
-		return false
-	}
-	g.active++
-	return true
-}
-
-func (g *connGate) release() {
-	g.mu.Lock()
-	g.active--
-	if g.active < g.max {
-		g.full = false
-	}
-	g.mu.Unlock()
-	g.cond.Broadcast()
-}
-
-func (g *connGate) setMax(n int) {
-	g.mu.Lock()
-	g.max = n
-	g.mu.Unlock()
-	g.cond.Broadcast()
-}
-
-// wake makes waiting accept loops re-check whether their listener closed.
-func (g *connGate) wake() { g.cond.Broadcast() }
 
 func (s *Server) startLoop(l *listener) {
 	s.loops.Add(1)
@@ -86,12 +30,12 @@ const (
 func (s *Server) acceptLoop(l *listener) {
 	var backoff time.Duration
 	for {
-		if !s.gate.acquire(l, s.logGateFull) {
+		if !s.table.admit(l.closed.Load) {
 			return
 		}
 		c, err := l.ln.Accept()
 		if err != nil {
-			s.gate.release()
+			s.table.leave()
 			if l.closed.Load() || errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -110,7 +54,7 @@ func (s *Server) acceptLoop(l *listener) {
 		s.sessions.Add(1)
 		go func() {
 			defer s.sessions.Done()
-			defer s.gate.release()
+			defer s.table.leave()
 			snap := s.acquireSnapshot()
 			defer snap.releaseSession()
 			s.serveConn(snap, l, c)
@@ -118,8 +62,16 @@ func (s *Server) acceptLoop(l *listener) {
 	}
 }
 
-func (s *Server) logGateFull(max int) {
-	s.cur.Load().log.Warn(strconv.Itoa(max) + " worker_connections are not enough, waiting for sessions to end")
+// logConnsShort and logFDsShort say why accepting waits, in the words
+// nginx logs when it runs out of connections or descriptors (nginx closes
+// or fails to accept the client; strait leaves it in the listen backlog
+// until a session ends).
+func (s *Server) logConnsShort(workerConnections int) {
+	s.cur.Load().log.Log(context.Background(), errlog.LevelAlert, strconv.Itoa(workerConnections)+" worker_connections are not enough")
+}
+
+func (s *Server) logFDsShort() {
+	s.cur.Load().log.Log(context.Background(), errlog.LevelCrit, "accept() failed "+acceptErrText(syscall.EMFILE))
 }
 
 func acceptErrText(err error) string {

@@ -88,6 +88,7 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 		Proxy:           sc.Proxy,
 		NoDelay:         sc.TCPNoDelay,
 		Buffers:         srv.pools.get(sc.Proxy.BufferSize),
+		Pipes:           srv.pipes,
 		Now:             srv.opts.Now,
 		OnAttemptFailed: srv.stats.attemptFailed(group.Name()),
 	}

@@ -53,9 +53,17 @@ type testServer struct {
 // the test bound for the configuration's listen addresses.
 func startServer(t testing.TB, cfg *config.Config, inherited ...net.Listener) *testServer {
 	t.Helper()
+	return startServerWith(t, cfg, Options{Inherited: inherited})
+}
+
+// startServerWith is startServer with opts; the logger, hostname and PID
+// are the test's own.
+func startServerWith(t testing.TB, cfg *config.Config, opts Options) *testServer {
+	t.Helper()
 	buf := &straittest.LockedBuffer{}
-	logger := slog.New(errlog.NewHandler(buf, errlog.LevelInfo, errlog.Options{PID: 1}))
-	srv, err := New(cfg, Options{Logger: logger, Hostname: "testhost", PID: 1, Inherited: inherited})
+	opts.Logger = slog.New(errlog.NewHandler(buf, errlog.LevelInfo, errlog.Options{PID: 1}))
+	opts.Hostname, opts.PID = "testhost", 1
+	srv, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

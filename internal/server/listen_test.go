@@ -121,12 +121,14 @@ stream {
 	}
 }
 
+// worker_connections counts the listening socket and both connections of
+// every session, as nginx does: 5 leave room for two sessions.
 func TestWorkerConnectionsPausesAccept(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
 	ln, port := listenPort(t)
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
-events { worker_connections 2; }
+events { worker_connections 5; }
 stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
 	addr := "127.0.0.1:" + port
 	var open []net.Conn
@@ -152,7 +154,7 @@ stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
 	if _, err := io.ReadFull(third, buf); err != nil || buf[0] != 'y' {
 		t.Fatalf("third session after a slot freed: %q %v", buf, err)
 	}
-	if !strings.Contains(ts.log.String(), "2 worker_connections are not enough") {
+	if !strings.Contains(ts.log.String(), "[alert] 1#1: 5 worker_connections are not enough\n") {
 		t.Errorf("log:\n%s", ts.log)
 	}
 }

@@ -33,7 +33,6 @@ func (s *Server) Reload(cfg *config.Config) error {
 	}
 	s.cur.Store(next)
 	s.live[next] = struct{}{}
-	s.gate.setMax(next.maxConns)
 	next.errLogs.publish(s.opts.ProcessLog)
 	for k, l := range opened {
 		s.listeners[k] = l
@@ -47,7 +46,8 @@ func (s *Server) Reload(cfg *config.Config) error {
 			delete(s.listeners, k)
 		}
 	}
-	s.gate.wake()
+	s.applyLimits(next)
+	s.table.wake()
 	old.retire()
 	s.bg.Add(1)
 	go func() {

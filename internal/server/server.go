@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
 	"net"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -44,6 +46,11 @@ type Options struct {
 	// instead of binding that address, and closes the rest; it owns all
 	// of them, whether it succeeds or not.
 	Inherited []net.Listener
+	// Descriptors returns the open-files limit (RLIMIT_NOFILE) and how
+	// many descriptors the process has open, read when serving starts and
+	// at each reload; limit 0 means unknown, and only worker_connections
+	// bounds sessions then. nil asks the system (Linux only).
+	Descriptors func() (limit, open int)
 }
 
 // ErrServerClosed is returned by Serve and Reload after Shutdown or Close.
@@ -59,7 +66,8 @@ type Server struct {
 	rootCancel context.CancelCauseFunc
 	pools      *poolSet
 	stats      *statsCollector
-	gate       *connGate
+	table      *connTable      // worker_connections and the open-files limit
+	pipes      *proxy.PipePool // splice pipes, counted in table
 	cur        atomic.Pointer[snapshot]
 	connSeq    atomic.Uint64
 
@@ -107,7 +115,9 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		live:      map[*snapshot]struct{}{},
 		stopped:   make(chan struct{}),
 	}
-	s.gate = newConnGate()
+	s.table = newConnTable()
+	s.pipes = proxy.NewPipePool(max(4, 2*runtime.GOMAXPROCS(0)), s.table)
+	s.table.onConnsShort, s.table.onFDsShort, s.table.trim = s.logConnsShort, s.logFDsShort, s.pipes.Trim
 	s.rootCtx, s.rootCancel = context.WithCancelCause(context.Background())
 	snap, err := s.build(cfg, nil)
 	if err != nil {
@@ -137,7 +147,6 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.opts.Inherited = nil // adopted or closed: the server owns them now
 	s.cur.Store(snap)
 	s.live[snap] = struct{}{}
-	s.gate.setMax(snap.maxConns)
 	snap.errLogs.publish(opts.ProcessLog)
 	return s, nil
 }
@@ -177,6 +186,7 @@ func (s *Server) Serve() error {
 		return ErrServerClosed
 	}
 	s.serving = true
+	s.applyLimits(s.cur.Load())
 	for _, l := range s.listeners {
 		s.startLoop(l)
 	}
@@ -249,7 +259,7 @@ func (s *Server) beginStop() *snapshot {
 		l.close()
 	}
 	s.mu.Unlock()
-	s.gate.wake()
+	s.table.wake()
 	s.loops.Wait()
 	return s.cur.Load()
 }
@@ -266,6 +276,7 @@ func (s *Server) finishStop() {
 			delete(s.live, snap)
 		}
 		s.mu.Unlock()
+		s.pipes.Close()
 		close(s.stopped)
 	})
 	<-s.stopped
@@ -285,6 +296,20 @@ func (s *Server) ReopenLogs() error {
 		errs = append(errs, snap.reopenLogs())
 	}
 	return errors.Join(errs...)
+}
+
+// applyLimits gives the connection table the limits of snap, with the
+// listening sockets open now and the descriptors in use now; s.mu is held.
+func (s *Server) applyLimits(snap *snapshot) {
+	probe := s.opts.Descriptors
+	if probe == nil {
+		probe = systemDescriptors
+	}
+	limit, open := probe()
+	s.table.setLimits(tableLimits{workerConnections: snap.maxConns, listeners: len(s.listeners), fileLimit: limit, openFiles: open})
+	if limit > 0 && snap.maxConns > limit {
+		snap.log.Warn(fmt.Sprintf("%d worker_connections exceed open file resource limit: %d", snap.maxConns, limit))
+	}
 }
 
 func (s *Server) now() time.Time {

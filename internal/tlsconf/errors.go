@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+
+	"github.com/straitproxy/strait/internal/errlog"
 )
 
 // codeHostnameMismatch is OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH; nginx
@@ -29,6 +32,13 @@ func (e *HandshakeError) Error() string {
 		return fmt.Sprintf("upstream SSL certificate verify error: (%d:%s)", e.Code, e.Reason)
 	case errors.Is(e.Err, context.DeadlineExceeded):
 		return "upstream timed out (110: Connection timed out)"
+	case errlog.Errno(e.Err) != "":
+		// A system error leaves OpenSSL's error queue empty, which
+		// nginx words as the peer closing (ngx_ssl_handshake), followed
+		// by the errno: "(104: Connection reset by peer)".
+		return "peer closed connection in SSL handshake " + errlog.Errno(e.Err)
+	case errors.Is(e.Err, io.EOF) || errors.Is(e.Err, io.ErrUnexpectedEOF):
+		return "peer closed connection in SSL handshake"
 	default:
 		return fmt.Sprintf("SSL_do_handshake() failed (%v)", e.Err)
 	}
