@@ -20,7 +20,7 @@ const (
 type Record struct {
 	Name      string     `json:"name"`
 	Kind      Kind       `json:"kind"`
-	Serial    string     `json:"serial"` // upper-case hex, as openssl prints it
+	Serial    string     `json:"serial"` // upper-case hex of whole bytes, as openssl prints it
 	NotBefore time.Time  `json:"not_before"`
 	NotAfter  time.Time  `json:"not_after"`
 	SANs      []string   `json:"sans,omitempty"`

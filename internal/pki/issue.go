@@ -158,7 +158,7 @@ func (ca *CA) issueWithKey(r Request, sans []string, key crypto.Signer) (*Issued
 		return nil, fmt.Errorf("sign %s: %w", r.Name, err)
 	}
 	is := &Issued{
-		Record: Record{Name: r.Name, Kind: r.Kind, Serial: fmt.Sprintf("%X", cert.SerialNumber),
+		Record: Record{Name: r.Name, Kind: r.Kind, Serial: fmt.Sprintf("%X", cert.SerialNumber.Bytes()),
 			NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, Encrypted: len(r.Password) > 0},
 		Cert: cert, Key: key, Chain: []*x509.Certificate{cert, ca.Intermediate},
 		CertFile: ca.Path(r.Name + ".crt"), KeyFile: ca.Path(r.Name + ".key"),
