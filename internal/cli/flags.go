@@ -1,5 +1,5 @@
 // Package cli is strait's command line: nginx's flags (-c -p -e -g -t -T
-// -q -s -v -V -h) plus the `demo` and `version` commands. It parses
+// -q -s -v -V -h) plus the `demo`, `pki` and `version` commands. It parses
 // arguments, loads and tests configuration, signals a running instance and
 // runs the server under signal control; cmd/strait only calls Main.
 package cli
@@ -37,7 +37,7 @@ func parseFlags(args []string) (*flags, error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !strings.HasPrefix(a, "-") || a == "-" {
-			if i == 0 && (a == "demo" || a == "version" || a == "help") {
+			if i == 0 && (a == "demo" || a == "pki" || a == "version" || a == "help") {
 				f.command = a
 				f.commandArg = args[1:]
 				return f, nil
@@ -118,6 +118,7 @@ func (f *flags) set(c byte, val string) error {
 const usage = `Usage: strait [-?hvVtTq] [-s signal] [-p prefix]
              [-e filename] [-c filename] [-g directives]
        strait demo
+       strait pki init|issue|renew|revoke|crl|list [options]
        strait version
 
 Options:
@@ -136,5 +137,7 @@ Options:
 Commands:
   demo          : start a demonstration: an internal CA, three mutual-TLS
                   upstreams and strait proxying to them, until Ctrl-C
+  pki           : an internal CA: certificates for upstreams and for
+                  strait, CRLs (strait pki -h)
   version       : show version and exit
 `

@@ -1,8 +1,9 @@
 // Package demo is `strait demo`: strait's main job on an embedded default.
-// It creates an internal CA, three mutual-TLS upstream echo servers that
-// require a client certificate, writes the configuration of nginx's
-// "Securing TCP Traffic to Upstream Servers" with those addresses, runs
-// strait on it, sends messages through and shows what each hop negotiated.
+// It creates an internal CA with internal/pki (the files `strait pki` writes),
+// three mutual-TLS upstream echo servers that require a client certificate,
+// writes the configuration of nginx's "Securing TCP Traffic to Upstream
+// Servers" with those addresses, runs strait on it, sends messages through
+// and shows what each hop negotiated.
 package demo
 
 import (
@@ -14,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/straitproxy/strait/internal/pki"
 )
 
 // Options configure a demo run.
@@ -29,10 +32,10 @@ type Options struct {
 	Wait bool
 }
 
-// files are the paths the demo writes, named as in nginx's article.
+// files are the paths the demo writes besides the CA's, named as in
+// nginx's article.
 type files struct {
-	dir, conf, accessLog, errorLog            string
-	clientCert, clientKey, trustedCA, pidFile string
+	dir, conf, accessLog, errorLog, pidFile string
 }
 
 // Run performs the demonstration.
@@ -44,15 +47,17 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	p, err := newPKI()
+	// What `strait pki init` and `strait pki issue client backend` do, into
+	// the demo's directory, which the demo owns (so --force).
+	ca, err := pki.Init(f.dir, pki.InitOptions{Org: "strait demo", Force: true}, pki.Env{})
 	if err != nil {
 		return fmt.Errorf("create demo CA: %w", err)
 	}
-	if err := writeClientFiles(p, &f); err != nil {
+	if _, err := ca.Issue(pki.Request{Kind: pki.Client, Name: "backend", Force: true}); err != nil {
 		return err
 	}
 	pool := x509.NewCertPool()
-	pool.AddCert(p.root)
+	pool.AddCert(ca.Root)
 	var ups []*echoUpstream
 	defer func() {
 		for _, u := range ups {
@@ -63,11 +68,12 @@ func Run(ctx context.Context, o Options) error {
 		name := "backend" + strconv.Itoa(i)
 		// proxy_ssl_name defaults to the group name, "backend", as in nginx;
 		// the certificates carry it beside their own host name.
-		cert, err := p.leaf(name+".example.com", []string{"backend", name + ".example.com"}, false)
+		cert, err := ca.Issue(pki.Request{Kind: pki.Server, Name: name + ".example.com",
+			SANs: []string{"backend", name + ".example.com", "127.0.0.1"}, Force: true})
 		if err != nil {
 			return err
 		}
-		u, err := startUpstream(name, cert, pool)
+		u, err := startUpstream(name, cert.TLSCertificate(), pool)
 		if err != nil {
 			return fmt.Errorf("start upstream %s: %w", name, err)
 		}
@@ -106,24 +112,8 @@ func prepareDir(dir string) (files, error) {
 	j := func(n string) string { return filepath.Join(dir, n) }
 	return files{
 		dir: dir, conf: j("strait.conf"), accessLog: j("access.log"), errorLog: j("error.log"),
-		clientCert: j("backend.crt"), clientKey: j("backend.key"), trustedCA: j("trusted_ca_cert.crt"),
 		pidFile: j("strait.pid"),
 	}, nil
-}
-
-func writeClientFiles(p *pki, f *files) error {
-	client, err := p.leaf("strait demo client", nil, true)
-	if err != nil {
-		return err
-	}
-	if _, err := writePEM(f.dir, filepath.Base(f.clientCert), "CERTIFICATE", client.Certificate...); err != nil {
-		return err
-	}
-	if _, err := writeKey(f.dir, filepath.Base(f.clientKey), client.PrivateKey); err != nil {
-		return err
-	}
-	_, err = writePEM(f.dir, filepath.Base(f.trustedCA), "CERTIFICATE", p.root.Raw)
-	return err
 }
 
 // holdListen binds addr, or a loopback port the system picks when addr is

@@ -25,7 +25,7 @@ func TestDemoCarriesTrafficOverVerifiedMutualTLS(t *testing.T) {
 	text := out.String()
 	var rows []string
 	for _, l := range strings.Split(text, "\n") {
-		if strings.Contains(l, "through strait [client certificate CN=strait demo client]") {
+		if strings.Contains(l, "through strait [client certificate CN=backend]") {
 			rows = append(rows, l)
 		}
 	}
