@@ -30,7 +30,7 @@ func Main(args []string, env Env) int {
 		printVersion(env.Stdout, len(f.commandArg) > 0 && f.commandArg[0] == "-v")
 		return 0
 	case "help":
-		fmt.Fprint(env.Stdout, usage)
+		fmt.Fprint(env.Stdout, usage())
 		return 0
 	case "demo":
 		return runDemo(f.commandArg, env)
@@ -40,7 +40,7 @@ func Main(args []string, env Env) int {
 	if f.version {
 		printVersion(env.Stderr, f.configure)
 		if f.help {
-			fmt.Fprint(env.Stderr, "\n"+usage)
+			fmt.Fprint(env.Stderr, "\n"+usage())
 		}
 		return 0
 	}

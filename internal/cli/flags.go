@@ -114,30 +114,3 @@ func (f *flags) set(c byte, val string) error {
 	}
 	return nil
 }
-
-const usage = `Usage: strait [-?hvVtTq] [-s signal] [-p prefix]
-             [-e filename] [-c filename] [-g directives]
-       strait demo
-       strait pki init|issue|renew|revoke|crl|list [options]
-       strait version
-
-Options:
-  -?,-h         : this help
-  -v            : show version and exit
-  -V            : show version and build details and exit
-  -t            : test configuration and exit
-  -T            : test configuration, dump it and exit
-  -q            : suppress non-error messages during configuration testing
-  -s signal     : send signal to a running instance: stop, quit, reopen, reload
-  -p prefix     : set prefix path (default: the configuration file's directory)
-  -e filename   : set error log file (default: stderr)
-  -c filename   : set configuration file (default: ` + DefaultConfFile + `)
-  -g directives : set global directives out of configuration file
-
-Commands:
-  demo          : start a demonstration: an internal CA, three mutual-TLS
-                  upstreams and strait proxying to them, until Ctrl-C
-  pki           : an internal CA: certificates for upstreams and for
-                  strait, CRLs (strait pki -h)
-  version       : show version and exit
-`

@@ -13,6 +13,7 @@ import (
 
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/metrics"
+	"github.com/straitproxy/strait/internal/sdnotify"
 	"github.com/straitproxy/strait/internal/server"
 )
 
@@ -83,6 +84,11 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	notifyReady(mainLogsToStderr(cfg))
+	// systemd (Type=notify) learns that strait serves only now, with every
+	// listener bound and the pid file written, so units ordered after it
+	// and `strait -s` from ExecReload find it ready.
+	sd := sdnotify.FromEnv()
+	notifyErr(log, sd.Notify("READY=1", "STATUS=serving"))
 	log.Log(context.Background(), levelNotice, fmt.Sprintf("strait/%s started", Version))
 
 	current := cfg
@@ -98,9 +104,15 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 			switch sig {
 			case syscall.SIGHUP:
 				log.Log(context.Background(), levelNotice, "signal 1 (SIGHUP) received, reconfiguring")
+				// `systemctl reload` waits between RELOADING=1 and READY=1,
+				// so it returns once the new configuration runs or failed.
+				notifyErr(log, sd.Reloading())
+				state := "STATUS=serving; the last reload failed, still running the previous configuration"
 				if next := reload(srv, endpoint, status.Reloads(), opts, f.errorLog, log); next != nil {
 					current = next
+					state = "STATUS=serving"
 				}
+				notifyErr(log, sd.Notify("READY=1", state))
 			case syscall.SIGUSR1:
 				log.Log(context.Background(), levelNotice, "signal 10 (SIGUSR1) received, reopening logs")
 				// This reopens the process log's files too: they are the
@@ -110,12 +122,14 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 				}
 			case syscall.SIGQUIT:
 				log.Log(context.Background(), levelNotice, "signal 3 (SIGQUIT) received, shutting down gracefully")
+				notifyErr(log, sd.Stopping())
 				shutdown(srv, current.Main.WorkerShutdownTimeout)
 				<-served
 				log.Log(context.Background(), levelNotice, "exit")
 				return 0
 			default:
 				log.Log(context.Background(), levelNotice, fmt.Sprintf("signal %d (%s) received, exiting", sig.(syscall.Signal), signalName(sig)))
+				notifyErr(log, sd.Stopping())
 				srv.Close()
 				<-served
 				log.Log(context.Background(), levelNotice, "exit")
@@ -184,6 +198,14 @@ func shutdown(srv *server.Server, limit time.Duration) {
 		defer cancel()
 	}
 	srv.Shutdown(ctx)
+}
+
+// notifyErr logs a failed notification: the service manager may then
+// time the start or reload out, and the error log should say why.
+func notifyErr(log *slog.Logger, err error) {
+	if err != nil {
+		log.Warn(err.Error())
+	}
 }
 
 func signalName(s os.Signal) string {

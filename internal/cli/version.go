@@ -7,8 +7,10 @@ import (
 	"runtime/debug"
 )
 
-// Version is strait's release version.
-const Version = "0.1.0"
+// Version is strait's release version. It is a variable so that a release
+// or package build can stamp its own with
+// -ldflags '-X github.com/straitproxy/strait/internal/cli.Version=...'.
+var Version = "0.1.0"
 
 func printVersion(w io.Writer, details bool) {
 	fmt.Fprintf(w, "strait version: strait/%s\n", Version)
