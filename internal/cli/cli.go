@@ -34,6 +34,8 @@ func Main(args []string, env Env) int {
 		return 0
 	case "demo":
 		return runDemo(f.commandArg, env)
+	case "check":
+		return runCheck(f.commandArg, env)
 	}
 	if f.version {
 		printVersion(env.Stderr, f.configure)

@@ -1,5 +1,5 @@
 // Package cli is strait's command line: nginx's flags (-c -p -e -g -t -T
-// -q -s -v -V -h) plus the `demo` and `version` commands. It parses
+// -q -s -v -V -h) plus the `check`, `demo` and `version` commands. It parses
 // arguments, loads and tests configuration, signals a running instance and
 // runs the server under signal control; cmd/strait only calls Main.
 package cli
@@ -37,7 +37,7 @@ func parseFlags(args []string) (*flags, error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !strings.HasPrefix(a, "-") || a == "-" {
-			if i == 0 && (a == "demo" || a == "version" || a == "help") {
+			if i == 0 && (a == "check" || a == "demo" || a == "version" || a == "help") {
 				f.command = a
 				f.commandArg = args[1:]
 				return f, nil
@@ -117,6 +117,7 @@ func (f *flags) set(c byte, val string) error {
 
 const usage = `Usage: strait [-?hvVtTq] [-s signal] [-p prefix]
              [-e filename] [-c filename] [-g directives]
+       strait check [-c filename] [-p prefix] [--json]
        strait demo
        strait version
 
@@ -134,6 +135,9 @@ Options:
   -g directives : set global directives out of configuration file
 
 Commands:
+  check         : connect to every upstream peer of every server with
+                  proxy_ssl on, with its TLS settings, and report the
+                  handshake, chain and verdict; exit 1 if any peer fails
   demo          : start a demonstration: an internal CA, three mutual-TLS
                   upstreams and strait proxying to them, until Ctrl-C
   version       : show version and exit

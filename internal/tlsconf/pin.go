@@ -38,6 +38,10 @@ func (c *Client) checkPins(peer []*x509.Certificate, now time.Time) error {
 // PinSHA256 is cert's proxy_ssl_pin_sha256 value: the base64 SHA-256
 // digest of its SubjectPublicKeyInfo.
 func PinSHA256(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	return base64.StdEncoding.EncodeToString(sum[:])
+	return EncodePin(sha256.Sum256(cert.RawSubjectPublicKeyInfo))
+}
+
+// EncodePin writes a digest the way proxy_ssl_pin_sha256 takes it.
+func EncodePin(pin [sha256.Size]byte) string {
+	return base64.StdEncoding.EncodeToString(pin[:])
 }
