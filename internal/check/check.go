@@ -63,7 +63,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Report, error)
 			}
 			srv.Peers = make([]Peer, len(peers))
 			for i, p := range peers {
-				srv.Peers[i] = Peer{Address: p.Addr, Server: p.Name, Backup: p.Backup, Down: p.Down}
+				srv.Peers[i] = Peer{Address: p.Addr, Server: p.Name, Backup: p.Backup, Down: p.Down, Chain: []Certificate{}}
 				if p.Down {
 					continue
 				}

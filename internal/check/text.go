@@ -45,7 +45,7 @@ func writeServer(b *strings.Builder, s Server) {
 	}
 	fmt.Fprintf(b, "  name %q, verify %s", s.Name, verify)
 	if len(s.Pins) > 0 {
-		fmt.Fprintf(b, ", %d pinned keys", len(s.Pins))
+		fmt.Fprintf(b, ", pinned keys: %d", len(s.Pins))
 	}
 	b.WriteString("\n")
 	if s.Error != "" {
