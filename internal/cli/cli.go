@@ -36,6 +36,8 @@ func Main(args []string, env Env) int {
 		return runDemo(f.commandArg, env)
 	case "pki":
 		return runPKI(f.commandArg, env)
+	case "check":
+		return runCheck(f.commandArg, env)
 	}
 	if f.version {
 		printVersion(env.Stderr, f.configure)

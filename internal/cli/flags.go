@@ -1,5 +1,5 @@
 // Package cli is strait's command line: nginx's flags (-c -p -e -g -t -T
-// -q -s -v -V -h) plus the `demo`, `pki` and `version` commands. It parses
+// -q -s -v -V -h) plus the `check`, `demo`, `pki` and `version` commands. It parses
 // arguments, loads and tests configuration, signals a running instance and
 // runs the server under signal control; cmd/strait only calls Main.
 package cli
@@ -37,7 +37,7 @@ func parseFlags(args []string) (*flags, error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !strings.HasPrefix(a, "-") || a == "-" {
-			if i == 0 && (a == "demo" || a == "pki" || a == "version" || a == "help") {
+			if i == 0 && (a == "check" || a == "demo" || a == "pki" || a == "version" || a == "help") {
 				f.command = a
 				f.commandArg = args[1:]
 				return f, nil

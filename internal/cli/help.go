@@ -34,6 +34,8 @@ var options = []entry{
 }
 
 var commands = []entry{
+	{name: "check", help: "connect to every upstream peer of every server with\nproxy_ssl on, with its TLS settings, and report the\nhandshake, chain and verdict; exit 1 if any peer fails",
+		man: "strait check [-c filename] [-p prefix] [--json] reads the configuration as -t does, then for each peer prints the TCP connect, the TLS version and cipher, the chain presented, the verification result in nginx's words, whether a client certificate was requested and accepted, and whether a second connection resumed the session. Exit status 0 when every peer is usable, 1 when one fails, 2 for a usage or configuration error. See docs/certificates.md for the JSON schema."},
 	{name: "demo", help: "start a demonstration: an internal CA, three mutual-TLS\nupstreams and strait proxying to them, until Ctrl-C",
 		man: "It runs nginx's \"Securing TCP Traffic to Upstream Servers\" configuration on 127.0.0.1 against three upstream echo servers that require a client certificate, sends a message through and prints what each hop negotiated. Options: -dir DIR keeps the certificates, configuration and logs in DIR; -listen ADDR sets strait's listen address; -once exits after the demonstration."},
 	{name: "pki", help: "an internal CA: certificates for upstreams and for\nstrait, CRLs (strait pki -h)",
@@ -47,6 +49,7 @@ func usage() string {
 	var b strings.Builder
 	b.WriteString(`Usage: strait [-?hvVtTq] [-s signal] [-p prefix]
              [-e filename] [-c filename] [-g directives]
+       strait check [-c filename] [-p prefix] [--json]
        strait demo
        strait pki init|issue|renew|revoke|crl|list [options]
        strait version

@@ -57,6 +57,7 @@ func proxySSLDirectives() []Directive {
 				return nil
 			},
 			inherit: func(c, p *Server) { c.SSL.ALPN = p.SSL.ALPN }},
+		pinDirective(),
 		{Name: "proxy_ssl_conf_command", Contexts: streamSrv, Args: Arg2, Syntax: "name value",
 			Module: modProxy, Doc: "OpenSSL configuration command; those with a Go equivalent are applied, others refused.",
 			multi: true,
@@ -142,6 +143,12 @@ func (l *loader) checkProxySSL(srv *Server) error {
 		if err := l.checkReadable(ssl.KeyPos, "certificate key", ssl.CertificateKey); err != nil {
 			return err
 		}
+	}
+	if !ssl.Verify && len(ssl.Pins) > 0 {
+		// A pin narrows a verified chain; without verification there is
+		// none, and honouring pins alone would quietly swap CA trust for
+		// key trust.
+		return errorAt(ssl.PinPos, "\"proxy_ssl_pin_sha256\" requires \"proxy_ssl_verify on\"")
 	}
 	if !ssl.Verify {
 		if ssl.VerifyPos.Line == 0 {

@@ -190,7 +190,11 @@ type ProxySSL struct {
 	SessionReuse       bool   // default on
 	ALPN               []string
 	ConfCommands       [][2]string // proxy_ssl_conf_command name value
-	Pos                ngxconf.Pos // of the proxy_ssl directive (or the server block)
+	// Pins are proxy_ssl_pin_sha256's SHA-256 digests of
+	// SubjectPublicKeyInfo; empty when no key is pinned.
+	Pins   [][32]byte
+	PinPos ngxconf.Pos
+	Pos    ngxconf.Pos // of the proxy_ssl directive (or the server block)
 	// Positions of the file directives, for error messages.
 	CertificatePos, KeyPos, TrustedPos, CRLPos, PasswordPos ngxconf.Pos
 	VerifyPos                                               ngxconf.Pos

@@ -14,6 +14,7 @@ const (
 	ResultConnectTimeout = "connect_timeout"
 	ResultHandshakeError = "handshake_error"
 	ResultVerifyError    = "verify_error"
+	ResultPinMismatch    = "pin_mismatch"
 )
 
 // collector turns one Snapshot per scrape into metrics; it keeps no
@@ -99,6 +100,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			}{
 				{ResultOK, a.OK}, {ResultConnectError, a.ConnectError}, {ResultConnectTimeout, a.ConnectTimeout},
 				{ResultHandshakeError, a.HandshakeError}, {ResultVerifyError, a.VerifyError},
+				{ResultPinMismatch, a.PinMismatch},
 			} {
 				counter(c.attempts, r.n, u.Name, p.Addr, r.result)
 			}

@@ -67,7 +67,7 @@ func TestMetricsExposition(t *testing.T) {
 
 	attempts := func(up, peer string, ok, ce, ct, he, ve float64) map[string]float64 {
 		m := map[string]float64{}
-		for r, v := range map[string]float64{"ok": ok, "connect_error": ce, "connect_timeout": ct, "handshake_error": he, "verify_error": ve} {
+		for r, v := range map[string]float64{"ok": ok, "connect_error": ce, "connect_timeout": ct, "handshake_error": he, "verify_error": ve, "pin_mismatch": 0.0} {
 			m[series("strait_upstream_attempts_total", "upstream", up, "peer", peer, "result", r)] = v
 		}
 		return m

@@ -63,11 +63,12 @@ type Attempts struct {
 	ConnectTimeout uint64 // proxy_connect_timeout passed while connecting
 	HandshakeError uint64 // TLS handshake failed or timed out
 	VerifyError    uint64 // the peer's certificate was refused (chain, name, CRL)
+	PinMismatch    uint64 // the chain verified but no key in it is in proxy_ssl_pin_sha256
 }
 
 // Failed is the number of failed attempts.
 func (a Attempts) Failed() uint64 {
-	return a.ConnectError + a.ConnectTimeout + a.HandshakeError + a.VerifyError
+	return a.ConnectError + a.ConnectTimeout + a.HandshakeError + a.VerifyError + a.PinMismatch
 }
 
 // Handshakes counts a peer's completed TLS handshakes.

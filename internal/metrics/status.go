@@ -71,6 +71,7 @@ type attemptsDoc struct {
 	ConnectTimeout uint64 `json:"connect_timeout"`
 	HandshakeError uint64 `json:"handshake_error"`
 	VerifyError    uint64 `json:"verify_error"`
+	PinMismatch    uint64 `json:"pin_mismatch"`
 }
 
 type handshakesDoc struct {
@@ -108,10 +109,10 @@ func newStatusDoc(o Options, s Snapshot, r Reloads) statusDoc {
 			pd := peerDoc{
 				Address: p.Addr, Name: p.Name, Weight: p.Weight, Backup: p.Backup, Down: p.Down, Up: p.Up,
 				ActiveConnections: p.Conns, Fails: p.Fails,
-				Failures: failuresDoc{Connect: a.ConnectError + a.ConnectTimeout, Handshake: a.HandshakeError + a.VerifyError},
+				Failures: failuresDoc{Connect: a.ConnectError + a.ConnectTimeout, Handshake: a.HandshakeError + a.VerifyError + a.PinMismatch},
 				Attempts: attemptsDoc{
 					OK: a.OK, ConnectError: a.ConnectError, ConnectTimeout: a.ConnectTimeout,
-					HandshakeError: a.HandshakeError, VerifyError: a.VerifyError,
+					HandshakeError: a.HandshakeError, VerifyError: a.VerifyError, PinMismatch: a.PinMismatch,
 				},
 				Handshakes: handshakesDoc{New: p.Handshakes.New, Resumed: p.Handshakes.Resumed},
 			}

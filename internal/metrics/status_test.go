@@ -54,7 +54,7 @@ func TestStatusDocument(t *testing.T) {
 	}
 
 	attempts := func(ok, ce, ct, he, ve float64) map[string]any {
-		return map[string]any{"ok": ok, "connect_error": ce, "connect_timeout": ct, "handshake_error": he, "verify_error": ve}
+		return map[string]any{"ok": ok, "connect_error": ce, "connect_timeout": ct, "handshake_error": he, "verify_error": ve, "pin_mismatch": 0.0}
 	}
 	peer := func(addr, name string, weight float64, backup, down, up bool, conns, fails float64, until any,
 		connectFail, handshakeFail float64, att map[string]any, hsNew, hsResumed float64) map[string]any {

@@ -155,4 +155,3 @@ func TestVariablesAgreeWithNginx(t *testing.T) {
 		t.Logf("nginx:\n%s\nstrait:\n%s\nnginx stderr:\n%s", strings.Join(ngxLines, "\n"), strings.Join(stLines, "\n"), stderr.String())
 	}
 }
-

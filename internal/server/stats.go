@@ -120,6 +120,8 @@ func (c *statsCollector) attemptFailed(group string) func(*upstream.Peer, proxy.
 			a.HandshakeError++
 		case metrics.ResultVerifyError:
 			a.VerifyError++
+		case metrics.ResultPinMismatch:
+			a.PinMismatch++
 		default:
 			a.ConnectError++
 		}
@@ -130,10 +132,13 @@ func (c *statsCollector) attemptFailed(group string) func(*upstream.Peer, proxy.
 func attemptResult(stage proxy.Stage, err error) string {
 	if stage == proxy.StageHandshake {
 		var he *tlsconf.HandshakeError
-		if errors.As(err, &he) && he.Verify {
-			return metrics.ResultVerifyError
+		switch {
+		case !errors.As(err, &he) || !he.Verify:
+			return metrics.ResultHandshakeError
+		case he.Pin:
+			return metrics.ResultPinMismatch
 		}
-		return metrics.ResultHandshakeError
+		return metrics.ResultVerifyError
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, syscall.ETIMEDOUT) {
 		return metrics.ResultConnectTimeout

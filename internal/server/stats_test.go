@@ -28,6 +28,7 @@ func TestAttemptResult(t *testing.T) {
 		{"kernel timeout", proxy.StageConnect, os.NewSyscallError("connect", syscall.ETIMEDOUT), metrics.ResultConnectTimeout},
 		{"proxy header write deadline", proxy.StageConnect, os.ErrDeadlineExceeded, metrics.ResultConnectTimeout},
 		{"verify", proxy.StageHandshake, &tlsconf.HandshakeError{Verify: true, Code: 21, Reason: "unable to verify the first certificate"}, metrics.ResultVerifyError},
+		{"pin", proxy.StageHandshake, &tlsconf.HandshakeError{Verify: true, Pin: true, Reason: "pin mismatch"}, metrics.ResultPinMismatch},
 		{"handshake eof", proxy.StageHandshake, &tlsconf.HandshakeError{Err: io.EOF}, metrics.ResultHandshakeError},
 		{"handshake timeout", proxy.StageHandshake, &tlsconf.HandshakeError{Err: context.DeadlineExceeded}, metrics.ResultHandshakeError},
 		{"handshake other", proxy.StageHandshake, errors.New("boom"), metrics.ResultHandshakeError},

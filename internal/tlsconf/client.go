@@ -37,6 +37,7 @@ type Client struct {
 	verify bool
 	reuse  bool
 	chain  chainVerifier
+	pins   [][32]byte // proxy_ssl_pin_sha256; empty: no pinning
 	now    func() time.Time
 	peers  sync.Map // peer address -> *tls.Config with its own session cache
 }
@@ -54,7 +55,7 @@ type Info struct {
 // NewClient compiles s. defaultName is the host part of proxy_pass, used
 // for verification (and SNI) when proxy_ssl_name is unset.
 func NewClient(s config.ProxySSL, defaultName string) (*Client, error) {
-	c := &Client{name: s.Name, verify: s.Verify, reuse: s.SessionReuse, now: time.Now}
+	c := &Client{name: s.Name, verify: s.Verify, reuse: s.SessionReuse, now: time.Now, pins: s.Pins}
 	if c.name == "" {
 		c.name = defaultName
 	}
@@ -96,6 +97,9 @@ func NewClient(s config.ProxySSL, defaultName string) (*Client, error) {
 		// whatever CA names the request lists; Go's default would send
 		// nothing when they do not match.
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+	}
+	if len(s.Pins) > 0 && !s.Verify {
+		return nil, errPinsWithoutVerify
 	}
 	if s.Verify {
 		if err = c.loadTrust(s); err != nil {
@@ -151,13 +155,14 @@ func sniAllowed(name string) bool {
 // verifyConnection runs on every handshake, resumed ones included, so a
 // resumed session is held to the profile's current trust too.
 func (c *Client) verifyConnection(cs tls.ConnectionState) error {
-	if code, depth := c.chain.verify(cs.PeerCertificates, c.now()); code != codeOK {
+	now := c.now()
+	if code, depth := c.chain.verify(cs.PeerCertificates, now); code != codeOK {
 		return verifyError(code, depth)
 	}
 	if !matchesName(cs.PeerCertificates[0], c.name) {
 		return nameMismatch(c.name)
 	}
-	return nil
+	return c.checkPins(cs.PeerCertificates, now)
 }
 
 // configFor returns the peer's tls.Config, made once: a clone of the
@@ -184,7 +189,12 @@ func (c *Client) configFor(peerAddr string) *tls.Config {
 // only once the caller has read from the returned conn (a proxy always
 // does).
 func (c *Client) Handshake(ctx context.Context, conn net.Conn, peerAddr string) (*tls.Conn, Info, error) {
-	cfg := c.configFor(peerAddr)
+	return c.handshake(ctx, conn, c.configFor(peerAddr))
+}
+
+// handshake is Handshake with the peer's tls.Config given, so that Probe
+// runs the very same steps on a config carrying its observation hooks.
+func (c *Client) handshake(ctx context.Context, conn net.Conn, cfg *tls.Config) (*tls.Conn, Info, error) {
 	tc := tls.Client(conn, cfg)
 	info := Info{ServerName: cfg.ServerName, Verify: "NONE"}
 	if c.verify {

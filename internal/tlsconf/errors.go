@@ -17,7 +17,8 @@ const codeHostnameMismatch = 62
 // is worded as nginx logs it; the caller appends " while SSL handshaking
 // to upstream".
 type HandshakeError struct {
-	Verify bool   // the peer's certificate was refused (a verification error or a name mismatch)
+	Verify bool   // the peer's certificate was refused (a verification error, a name or pin mismatch)
+	Pin    bool   // refused by proxy_ssl_pin_sha256: the chain verified, but no key in it is pinned
 	Code   int    // OpenSSL X509_V_ERR_* code when Verify; 62 for a name mismatch
 	Reason string // OpenSSL's reason text for Code
 	Name   string // the name checked, for a name mismatch
@@ -26,6 +27,8 @@ type HandshakeError struct {
 
 func (e *HandshakeError) Error() string {
 	switch {
+	case e.Pin:
+		return "upstream SSL certificate pin mismatch: no certificate of the chain matches proxy_ssl_pin_sha256"
 	case e.Verify && e.Code == codeHostnameMismatch:
 		return fmt.Sprintf("upstream SSL certificate does not match %q", e.Name)
 	case e.Verify:

@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/straitproxy/strait/internal/straittest"
 )
 
 // TestStraitPKIDrivesTheArticle makes a CA with the built binary's
@@ -66,7 +64,7 @@ func TestStraitPKIDrivesTheArticle(t *testing.T) {
 	if len(directives) != 7 {
 		t.Fatalf("strait pki issue client printed %d directives, want 7:\n%s", len(directives), client)
 	}
-	config := func() string {
+	config := func(listen string) string {
 		return fmt.Sprintf(`
     upstream backend {
         server 127.0.0.1:%s;
@@ -81,10 +79,12 @@ func TestStraitPKIDrivesTheArticle(t *testing.T) {
         proxy_ssl_ciphers             HIGH:!aNULL:!MD5;
         proxy_ssl_session_reuse       on;
         %s
-    }`, port, straittest.FreePort(t), strings.Join(directives, "\n        "))
+    }`, port, listen, strings.Join(directives, "\n        "))
 	}
 
-	st := startStrait(t, t.TempDir(), config())
+	ln, addr := listenAddr(t)
+	listen := addr[strings.LastIndexByte(addr, ':')+1:]
+	st := startStrait(t, t.TempDir(), config(listen), ln)
 	if got, want := readLine(t, st.Addr(t), "hello through strait"), reverse("hello through strait"); got != want {
 		t.Fatalf("reply %q, want %q", got, want)
 	}
@@ -96,7 +96,8 @@ func TestStraitPKIDrivesTheArticle(t *testing.T) {
 	}
 
 	pki("revoke", "backend1.example.com")
-	st = startStrait(t, t.TempDir(), config())
+	ln, addr = listenAddr(t)
+	st = startStrait(t, t.TempDir(), config(addr[strings.LastIndexByte(addr, ':')+1:]), ln)
 	exchange(t, st.Addr(t), "refused\n")
 	if rec := st.records(t, 1)[0]; rec.Status != "502" {
 		t.Errorf("record %+v after revocation, want status 502", rec)
