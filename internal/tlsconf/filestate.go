@@ -1,6 +1,7 @@
 package tlsconf
 
 import (
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 )
@@ -10,13 +11,17 @@ import (
 // file changes the inode; an in-place write changes the size or the
 // modification time; a Kubernetes secret update swaps the "..data"
 // symlink to a new directory, which changes the resolved path (and the
-// inode). A file that cannot be read is a state too (err), so that its
-// disappearance and return are changes.
+// inode). Modification times come from the kernel's coarse clock, so
+// two in-place writes of the same size a few milliseconds apart can
+// leave them all equal: a digest of the contents (a few kilobytes a
+// file) settles that. A file that cannot be read is a state too (err), so
+// that its disappearance and return are changes.
 type fileState struct {
 	real     string // the path with every symbolic link resolved
 	dev, ino uint64
 	size     int64
 	mtime    int64 // nanoseconds since the epoch
+	sum      [sha256.Size]byte
 	err      string
 }
 
@@ -31,6 +36,13 @@ func statFile(path string) fileState {
 	}
 	st := fileState{real: real, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	st.dev, st.ino = fileID(fi)
+	data, err := os.ReadFile(real)
+	if err != nil {
+		st.err = err.Error()
+		return st
+	}
+	st.sum = sha256.Sum256(data)
+	clear(data) // it may be a private key
 	return st
 }
 
