@@ -55,13 +55,13 @@ func TestRotationWithoutReload(t *testing.T) {
 	root := testpki.NewRoot(t, testpki.Spec{CommonName: "rotation root"})
 	next := testpki.NewRoot(t, testpki.Spec{CommonName: "next root"})
 	server := root.Issue(t, testpki.Spec{DNSNames: []string{"backend"}})
-	for _, mode := range []replaceMode{byRename, bySymlink, inPlace} {
+	for _, mode := range testpki.ReplaceModes {
 		t.Run(mode.String(), func(t *testing.T) {
 			var seen serials
 			srv := startServer(t, mtlsServer(server, &seen, root.Cert, next.Cert))
 			first := root.Issue(t, testpki.Spec{CommonName: "client one", Client: true})
-			d := newCertDir(t, mode)
-			d.write(pkiFiles(t, first, []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
+			d := testpki.NewFileDir(t, mode)
+			d.Write(pkiFiles(t, first, []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
 			c := newClient(t, settingsIn(d), "backend")
 			log, buf := testLogger()
 			var rec reloadRecorder
@@ -74,7 +74,7 @@ func TestRotationWithoutReload(t *testing.T) {
 			}
 			w.Poll() // nothing changed
 			second := next.Issue(t, testpki.Spec{CommonName: "client two", Client: true})
-			d.write(pkiFiles(t, second, []*x509.Certificate{root.Cert, next.Cert},
+			d.Write(pkiFiles(t, second, []*x509.Certificate{root.Cert, next.Cert},
 				root.CRL(t, testpki.CRLSpec{}), next.CRL(t, testpki.CRLSpec{})))
 			w.Poll() // the change is seen; it must settle first
 			if ok, failed, _ := rec.results(); ok+failed != 0 {
@@ -101,12 +101,12 @@ func TestRotationWithoutReload(t *testing.T) {
 			broken := pkiFiles(t, third, []*x509.Certificate{root.Cert, next.Cert},
 				root.CRL(t, testpki.CRLSpec{}), next.CRL(t, testpki.CRLSpec{}))
 			broken["client.key"] = testpki.PEMKey(t, second.Key, testpki.PKCS8, "")
-			d.write(broken)
+			d.Write(broken)
 			for range 4 {
 				w.Poll()
 			}
 			ok, failed, err := rec.results()
-			want := `SSL_CTX_use_PrivateKey("` + d.path("client.key") + `") failed (key values mismatch) for certificate "` + d.path("client.crt") + `"`
+			want := `SSL_CTX_use_PrivateKey("` + d.Path("client.key") + `") failed (key values mismatch) for certificate "` + d.Path("client.crt") + `"`
 			if ok != 1 || failed != 1 || err == nil || err.Error() != want {
 				t.Fatalf("broken rotation: %d ok, %d failed, %v", ok, failed, err)
 			}
@@ -121,7 +121,7 @@ func TestRotationWithoutReload(t *testing.T) {
 			}
 
 			// Fixing the files puts them in use.
-			d.write(pkiFiles(t, third, []*x509.Certificate{root.Cert, next.Cert},
+			d.Write(pkiFiles(t, third, []*x509.Certificate{root.Cert, next.Cert},
 				root.CRL(t, testpki.CRLSpec{}), next.CRL(t, testpki.CRLSpec{})))
 			w.Poll()
 			w.Poll()
@@ -148,16 +148,16 @@ func TestRotatedTrustVerifiesNewHandshakes(t *testing.T) {
 	chain := testpki.NewChain(t, 0, testpki.Spec{DNSNames: []string{"backend"}})
 	other := testpki.NewRoot(t, testpki.Spec{CommonName: "other root"})
 	srv := startServer(t, serverConfig(chain.Leaf))
-	d := newCertDir(t, byRename)
-	d.write(map[string][]byte{"ca.crt": testpki.PEMCerts(chain.Root.Cert)})
-	c := newClient(t, verifying(d.path("ca.crt"), 1), "backend")
+	d := testpki.NewFileDir(t, testpki.ByRename)
+	d.Write(map[string][]byte{"ca.crt": testpki.PEMCerts(chain.Root.Cert)})
+	c := newClient(t, verifying(d.Path("ca.crt"), 1), "backend")
 	w := NewWatcher([]*Client{c}, WatchOptions{})
 	for round := range 2 {
 		if info, err := connect(t, c, srv.addr); err != nil || info.Reused != (round == 1) {
 			t.Fatalf("round %d: %+v, %v", round, info, err)
 		}
 	}
-	d.write(map[string][]byte{"ca.crt": testpki.PEMCerts(other.Cert)})
+	d.Write(map[string][]byte{"ca.crt": testpki.PEMCerts(other.Cert)})
 	w.Poll()
 	w.Poll()
 	_, err := connect(t, c, srv.addr)
@@ -170,15 +170,15 @@ func TestRotatedTrustVerifiesNewHandshakes(t *testing.T) {
 func TestWatcherWaitsForFilesToSettle(t *testing.T) {
 	root := testpki.NewRoot(t, testpki.Spec{})
 	leaf := root.Issue(t, testpki.Spec{CommonName: "client", Client: true})
-	d := newCertDir(t, inPlace)
-	d.write(pkiFiles(t, leaf, []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
+	d := testpki.NewFileDir(t, testpki.InPlace)
+	d.Write(pkiFiles(t, leaf, []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
 	c := newClient(t, settingsIn(d), "backend")
 	var rec reloadRecorder
 	w := NewWatcher([]*Client{c}, WatchOptions{OnReload: rec.record})
 	full := testpki.PEMCerts(root.Cert)
-	d.write(map[string][]byte{"ca.crt": full[:len(full)/2]}) // half written
+	d.Write(map[string][]byte{"ca.crt": full[:len(full)/2]}) // half written
 	w.Poll()
-	d.write(map[string][]byte{"ca.crt": append(full, full...)})
+	d.Write(map[string][]byte{"ca.crt": append(full, full...)})
 	w.Poll()
 	if ok, failed, _ := rec.results(); ok+failed != 0 {
 		t.Fatalf("loaded a file still being written: %d ok, %d failed", ok, failed)
@@ -193,19 +193,19 @@ func TestWatcherWaitsForFilesToSettle(t *testing.T) {
 // reloaded together and reported once.
 func TestWatcherSharesAGroup(t *testing.T) {
 	root := testpki.NewRoot(t, testpki.Spec{})
-	d := newCertDir(t, byRename)
-	d.write(pkiFiles(t, root.Issue(t, testpki.Spec{Client: true}), []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
+	d := testpki.NewFileDir(t, testpki.ByRename)
+	d.Write(pkiFiles(t, root.Issue(t, testpki.Spec{Client: true}), []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
 	a, b := newClient(t, settingsIn(d), "a"), newClient(t, settingsIn(d), "b")
 	log, buf := testLogger()
 	var rec reloadRecorder
 	w := NewWatcher([]*Client{a, b}, WatchOptions{OnReload: rec.record, Logger: log})
-	d.write(map[string][]byte{"client.key": []byte("not a key")})
+	d.Write(map[string][]byte{"client.key": []byte("not a key")})
 	w.Poll()
 	w.Poll()
 	if ok, failed, _ := rec.results(); ok != 0 || failed != 1 {
 		t.Fatalf("%d ok, %d failed", ok, failed)
 	}
-	want := `cannot load certificate key "` + d.path("client.key") + `": PEM_read_bio_PrivateKey() failed (no PEM private key found)`
+	want := `cannot load certificate key "` + d.Path("client.key") + `": PEM_read_bio_PrivateKey() failed (no PEM private key found)`
 	if n := strings.Count(buf.String(), want); n != 1 {
 		t.Fatalf("logged %d times:\n%s", n, buf.String())
 	}
@@ -216,15 +216,15 @@ func TestWatcherSharesAGroup(t *testing.T) {
 // (goleak in TestMain checks none is left).
 func TestWatcherRunsOnTicksAndStops(t *testing.T) {
 	root := testpki.NewRoot(t, testpki.Spec{})
-	d := newCertDir(t, bySymlink)
-	d.write(pkiFiles(t, root.Issue(t, testpki.Spec{Client: true}), []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
+	d := testpki.NewFileDir(t, testpki.BySymlinkSwap)
+	d.Write(pkiFiles(t, root.Issue(t, testpki.Spec{Client: true}), []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
 	c := newClient(t, settingsIn(d), "backend")
 	ticks := make(chan time.Time)
 	var rec reloadRecorder
 	stop := NewWatcher([]*Client{c}, WatchOptions{Ticks: ticks, OnReload: rec.record}).Start()
 	defer stop()
 	fresh := root.Issue(t, testpki.Spec{CommonName: "fresh", Client: true})
-	d.write(pkiFiles(t, fresh, []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
+	d.Write(pkiFiles(t, fresh, []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
 	// A send returns once the loop has taken the tick, so the poll of
 	// the tick before has finished: a bounded number of ticks is enough.
 	for i := 0; i < 10; i++ {
