@@ -14,6 +14,7 @@ import (
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/errlog"
 	"github.com/straitproxy/strait/internal/proxy"
+	"github.com/straitproxy/strait/internal/tlsconf"
 )
 
 // Options are the Server's dependencies.
@@ -33,8 +34,14 @@ type Options struct {
 	Stderr   io.Writer
 	Hostname string // $hostname
 	PID      int    // $pid and the error log's pid
-	// Now is the clock for logs and balancing; nil means time.Now.
+	// Now is the clock for logs, balancing and certificate expiry
+	// warnings; nil means time.Now.
 	Now func() time.Time
+	// TLSPollInterval is how often the proxy_ssl files are checked for
+	// changes; zero means tlsconf.DefaultWatchInterval.
+	TLSPollInterval time.Duration
+	// TLSPollTicks, when set, replaces that ticker (tests).
+	TLSPollTicks <-chan time.Time
 }
 
 // ErrServerClosed is returned by Serve and Reload after Shutdown or Close.
@@ -51,6 +58,7 @@ type Server struct {
 	pools      *poolSet
 	stats      *statsCollector
 	gate       *connGate
+	expiry     *tlsconf.ExpiryLog // expiry warnings logged today, across reloads
 	cur        atomic.Pointer[snapshot]
 	connSeq    atomic.Uint64
 
@@ -97,6 +105,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		listeners: map[string]*listener{},
 		live:      map[*snapshot]struct{}{},
 		stopped:   make(chan struct{}),
+		expiry:    tlsconf.NewExpiryLog(),
 	}
 	s.gate = newConnGate()
 	s.rootCtx, s.rootCancel = context.WithCancelCause(context.Background())
@@ -116,6 +125,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.live[snap] = struct{}{}
 	s.gate.setMax(snap.maxConns)
 	snap.errLogs.publish(opts.ProcessLog)
+	s.watch(snap)
 	return s, nil
 }
 
