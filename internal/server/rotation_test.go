@@ -22,7 +22,7 @@ func TestCertificateRotationUnderLoad(t *testing.T) {
 	upRoot := testpki.NewRoot(t, testpki.Spec{CommonName: "upstream root"})
 	clientRoot := testpki.NewRoot(t, testpki.Spec{CommonName: "next client root"})
 	upLeaf := upRoot.Issue(t, testpki.Spec{DNSNames: []string{"upstream.test"}})
-	for _, mode := range testpki.ReplaceModes {
+	for _, mode := range testpki.ReplaceModes() {
 		t.Run(mode.String(), func(t *testing.T) {
 			up := startClientCertUpstream(t, upLeaf, upRoot.Cert, clientRoot.Cert)
 			files := testpki.NewFileDir(t, mode)
@@ -133,5 +133,45 @@ stream {
 				t.Errorf("peer certificate expiry = %v, want %d", v, upLeaf.Cert.NotAfter.Unix())
 			}
 		})
+	}
+}
+
+// TestWatcherFollowsTheRunningConfiguration checks that only the running
+// configuration's files are watched: a reload stops the replaced
+// configuration's watcher before it drains, and a configuration without
+// proxy_ssl runs none.
+func TestWatcherFollowsTheRunningConfiguration(t *testing.T) {
+	root := testpki.NewRoot(t, testpki.Spec{})
+	files := testpki.NewFileDir(t, testpki.ByRename)
+	files.Write(proxySSLFiles(t, root.Issue(t, testpki.Spec{Client: true}), []*testpki.CA{root}))
+	dir := t.TempDir()
+	tlsConf := mustConfig(t, dir, fmt.Sprintf(`
+stream {
+    server { listen unix:%s/a.sock; proxy_pass 127.0.0.1:9; proxy_ssl on;
+             proxy_ssl_certificate %s; proxy_ssl_certificate_key %s; }
+}`, dir, files.Path("client.crt"), files.Path("client.key")))
+	plainConf := mustConfig(t, dir, fmt.Sprintf(`stream { server { listen unix:%s/a.sock; proxy_pass 127.0.0.1:9; } }`, dir))
+	watching := func(s *snapshot) bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.stopWatch != nil
+	}
+	ts := startWatchedServer(t, tlsConf, make(chan time.Time))
+	first := ts.cur.Load()
+	if !watching(first) {
+		t.Fatal("the first configuration's files are not watched")
+	}
+	if err := ts.Reload(tlsConf); err != nil {
+		t.Fatal(err)
+	}
+	second := ts.cur.Load()
+	if watching(first) || !watching(second) {
+		t.Fatalf("after a reload: old watched %v, new watched %v", watching(first), watching(second))
+	}
+	if err := ts.Reload(plainConf); err != nil {
+		t.Fatal(err)
+	}
+	if watching(second) || watching(ts.cur.Load()) {
+		t.Fatal("a watcher runs for a configuration without proxy_ssl, or for a replaced one")
 	}
 }

@@ -23,7 +23,7 @@ const (
 )
 
 // ReplaceModes lists every ReplaceMode.
-var ReplaceModes = []ReplaceMode{ByRename, BySymlinkSwap, InPlace}
+func ReplaceModes() []ReplaceMode { return []ReplaceMode{ByRename, BySymlinkSwap, InPlace} }
 
 func (m ReplaceMode) String() string {
 	switch m {

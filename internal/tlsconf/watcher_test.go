@@ -55,7 +55,7 @@ func TestRotationWithoutReload(t *testing.T) {
 	root := testpki.NewRoot(t, testpki.Spec{CommonName: "rotation root"})
 	next := testpki.NewRoot(t, testpki.Spec{CommonName: "next root"})
 	server := root.Issue(t, testpki.Spec{DNSNames: []string{"backend"}})
-	for _, mode := range testpki.ReplaceModes {
+	for _, mode := range testpki.ReplaceModes() {
 		t.Run(mode.String(), func(t *testing.T) {
 			var seen serials
 			srv := startServer(t, mtlsServer(server, &seen, root.Cert, next.Cert))
