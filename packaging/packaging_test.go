@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/straitproxy/strait/internal/cli"
 	"github.com/straitproxy/strait/internal/config"
@@ -267,8 +268,11 @@ func TestCopyrightNamesEveryModule(t *testing.T) {
 func writePKI(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	ca := testpki.NewRoot(t, testpki.Spec{CommonName: "Backend CA"})
-	client := ca.Issue(t, testpki.Spec{CommonName: "strait", Client: true})
+	// Valid for a year: -t warns about certificates that expire within
+	// 30 days, and the sample must load without a warning.
+	year := time.Now().AddDate(1, 0, 0)
+	ca := testpki.NewRoot(t, testpki.Spec{CommonName: "Backend CA", NotAfter: year})
+	client := ca.Issue(t, testpki.Spec{CommonName: "strait", Client: true, NotAfter: year})
 	testpki.WriteCerts(t, dir, "client.crt", client.Chain()...)
 	testpki.WriteKey(t, dir, "client.key", client.Key, testpki.PKCS8, "")
 	testpki.WriteCerts(t, dir, "upstream-ca.crt", ca.Cert)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/straitproxy/strait/internal/check"
 )
@@ -41,7 +42,7 @@ func runCheck(args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return checkConfigError
 	}
-	cfg, err := loadChecked(opts)
+	cfg, err := loadChecked(opts, time.Time{})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return checkConfigError

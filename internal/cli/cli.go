@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/straitproxy/strait/internal/config"
 )
@@ -13,12 +14,18 @@ import (
 type Env struct {
 	Stdout, Stderr io.Writer
 	Getwd          func() (string, error)
+	// Now is the clock -t judges certificate expiry by; nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // Main runs the command line and returns the exit status.
 func Main(args []string, env Env) int {
 	if env.Getwd == nil {
 		env.Getwd = os.Getwd
+	}
+	if env.Now == nil {
+		env.Now = time.Now
 	}
 	f, err := parseFlags(args)
 	if err != nil {

@@ -27,7 +27,7 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	for _, p := range inh.problems {
 		fmt.Fprintf(env.Stderr, "strait: %s\n", p)
 	}
-	cfg, err := loadChecked(opts)
+	cfg, err := loadChecked(opts, time.Time{})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return 1
@@ -147,7 +147,7 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 // status_listen address is bound first, so that failing to bind it fails
 // the reload like a listen socket would, with the old endpoint kept.
 func reload(srv *server.Server, endpoint *metrics.Endpoint, reloads *metrics.ReloadLog, opts config.LoadOptions, eflag string, log *slog.Logger) *config.Config {
-	next, err := loadChecked(opts)
+	next, err := loadChecked(opts, time.Time{})
 	var rebind *metrics.Rebind
 	if err == nil {
 		defaultErrorLog(next, eflag)

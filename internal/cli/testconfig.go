@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/server"
@@ -20,7 +21,7 @@ func testConfig(f *flags, opts config.LoadOptions, env Env) int {
 		fmt.Fprintf(env.Stderr, "strait: configuration file %s test failed\n", opts.File)
 		return 1
 	}
-	cfg, err := loadChecked(opts)
+	cfg, err := loadChecked(opts, env.Now())
 	if err != nil {
 		return failed(err)
 	}
@@ -57,8 +58,11 @@ func testConfig(f *flags, opts config.LoadOptions, env Env) int {
 // loadChecked loads the configuration, compiles its variable expressions
 // (nginx reports an unknown variable before "syntax is ok") and every
 // upstream TLS profile, so that -t catches a bad key or CA file just as a
-// start would.
-func loadChecked(opts config.LoadOptions) (*config.Config, error) {
+// start would. With expiryAt set (-t), it also warns about every
+// certificate that expires within tlsconf.ExpiryWindow of it or has
+// expired, and every CRL past its nextUpdate; a running strait logs those
+// from its file watcher instead, once a day.
+func loadChecked(opts config.LoadOptions, expiryAt time.Time) (*config.Config, error) {
 	cfg, err := config.Load(opts)
 	if err != nil {
 		return nil, err
@@ -73,11 +77,17 @@ func loadChecked(opts config.LoadOptions) (*config.Config, error) {
 		if !s.SSL.Enabled {
 			continue
 		}
-		if _, err := tlsconf.NewClient(s.SSL, s.ProxyPass.Host()); err != nil {
+		c, err := tlsconf.NewClient(s.SSL, s.ProxyPass.Host())
+		if err != nil {
 			return nil, err
 		}
 		for _, w := range tlsconf.Warnings(s.SSL) {
 			cfg.Warnings = append(cfg.Warnings, config.Warning{Pos: s.SSL.Pos, Msg: w})
+		}
+		if !expiryAt.IsZero() {
+			for _, w := range c.ExpiryWarnings(expiryAt) {
+				cfg.Warnings = append(cfg.Warnings, config.Warning{Pos: s.SSL.Pos, Msg: w})
+			}
 		}
 	}
 	return cfg, nil

@@ -27,6 +27,7 @@ type collector struct {
 	active, accepted, handled, sessions     *prometheus.Desc
 	attempts, handshakes, peerUp, peerConns *prometheus.Desc
 	bytes, reloadsTotal, lastReload, build  *prometheus.Desc
+	tls                                     tlsDescs
 }
 
 func newCollector(source func() Snapshot, reloads *ReloadLog, version string) *collector {
@@ -58,6 +59,7 @@ func newCollector(source func() Snapshot, reloads *ReloadLog, version string) *c
 			"When the running configuration was loaded (start or last successful reload).", nil, nil),
 		build: prometheus.NewDesc("strait_build_info",
 			"Always 1; the labels describe the binary.", []string{"version", "goversion"}, nil),
+		tls: newTLSDescs(),
 	}
 }
 
@@ -67,6 +69,9 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.active, c.accepted, c.handled, c.sessions, c.attempts, c.handshakes,
 		c.peerUp, c.peerConns, c.bytes, c.reloadsTotal, c.lastReload, c.build,
 	} {
+		ch <- d
+	}
+	for _, d := range c.tls.all() {
 		ch <- d
 	}
 }
@@ -114,8 +119,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			gauge(c.peerUp, up, u.Name, p.Addr)
 			gauge(c.peerConns, float64(p.Conns), u.Name, p.Addr)
+			if !p.CertificateNotAfter.IsZero() {
+				gauge(c.tls.peerNotAfter, unixSeconds(p.CertificateNotAfter), u.Name, p.Addr)
+			}
 		}
 	}
+	c.tls.collect(ch, s.TLS)
 
 	r := c.reloads.Read()
 	counter(c.reloadsTotal, r.Successes, "success")
@@ -150,6 +159,9 @@ func mergeUpstreams(in []Upstream) []Upstream {
 			q := &m.Peers[j]
 			q.Up = q.Up || p.Up
 			q.Conns += p.Conns
+			if p.CertificateNotAfter.After(q.CertificateNotAfter) {
+				q.CertificateNotAfter = p.CertificateNotAfter
+			}
 		}
 	}
 	return out

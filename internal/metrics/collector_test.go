@@ -28,12 +28,25 @@ func sampleSnapshot() Snapshot {
 			{Name: "backend", TLS: true, Peers: []Peer{
 				{Addr: "10.0.0.1:443", Name: "a.example:443", Weight: 5, Up: true, Conns: 1, Fails: 1,
 					Attempts:   Attempts{OK: 3, ConnectError: 1, ConnectTimeout: 2, VerifyError: 5},
-					Handshakes: Handshakes{New: 2, Resumed: 1}},
+					Handshakes: Handshakes{New: 2, Resumed: 1}, CertificateNotAfter: t2},
 				{Addr: "10.0.0.2:443", Name: "10.0.0.2:443", Weight: 1, Backup: true, Fails: 3,
 					UnavailableUntil: t2, Attempts: Attempts{HandshakeError: 3}},
 				{Addr: "10.0.0.3:443", Name: "10.0.0.3:443", Weight: 1, Down: true},
 			}},
 			{Name: "10.0.0.9:80", Peers: []Peer{{Addr: "10.0.0.9:80", Name: "10.0.0.9:80", Weight: 1, Up: true}}},
+		},
+		TLS: TLS{
+			Reloads: TLSReloads{OK: 2, Error: 1, Last: TLSReload{At: t1, Files: []string{"/c.pem", "/k.pem"}, Err: "bad key"}},
+			Certificates: []Certificate{
+				{File: "/c.pem", Role: "client", Subject: "CN=strait", Serial: "1f", NotAfter: t1},
+				{File: "/ca.pem", Role: "ca", Subject: "CN=root", Serial: "2", NotAfter: t2},
+				{File: "/c.pem", Role: "client", Subject: "CN=strait", Serial: "1f", NotAfter: t1}, // a second block
+			},
+			CRLs: []CRL{
+				{File: "/crl.pem", Issuer: "CN=root", NextUpdate: t0},
+				{File: "/crl.pem", Issuer: "CN=root", NextUpdate: t2}, // the newer CRL of the same CA
+				{File: "/crl.pem", Issuer: "CN=none"},                 // no nextUpdate
+			},
 		},
 	}
 }
@@ -103,6 +116,13 @@ func TestMetricsExposition(t *testing.T) {
 		series("strait_upstream_peer_active_connections", "upstream", "backend", "peer", "10.0.0.2:443"):    0,
 		series("strait_upstream_peer_active_connections", "upstream", "backend", "peer", "10.0.0.3:443"):    0,
 		series("strait_upstream_peer_active_connections", "upstream", "10.0.0.9:80", "peer", "10.0.0.9:80"): 0,
+
+		series("strait_upstream_peer_certificate_not_after_seconds", "upstream", "backend", "peer", "10.0.0.1:443"):                    float64(t2.Unix()),
+		series("strait_tls_reloads_total", "result", "ok"):                                                                             2,
+		series("strait_tls_reloads_total", "result", "error"):                                                                          1,
+		series("strait_tls_certificate_not_after_seconds", "file", "/c.pem", "role", "client", "subject", "CN=strait", "serial", "1f"): float64(t1.Unix()),
+		series("strait_tls_certificate_not_after_seconds", "file", "/ca.pem", "role", "ca", "subject", "CN=root", "serial", "2"):       float64(t2.Unix()),
+		series("strait_tls_crl_next_update_seconds", "file", "/crl.pem", "issuer", "CN=root"):                                          float64(t2.Unix()),
 	}
 	for _, m := range []map[string]float64{
 		attempts("backend", "10.0.0.1:443", 3, 1, 2, 0, 5),

@@ -12,6 +12,7 @@ type Snapshot struct {
 	Statuses  map[int]uint64 // finished sessions by $status
 	Bytes     Bytes          // bytes carried by finished sessions
 	Upstreams []Upstream     // groups of the running configuration, in configuration order
+	TLS       TLS            // proxy_ssl files: rotations, certificates and CRLs in use
 }
 
 // Bytes counts the bytes of finished sessions in each direction, added
@@ -52,6 +53,9 @@ type Peer struct {
 
 	Attempts   Attempts
 	Handshakes Handshakes
+	// CertificateNotAfter is when the certificate the peer presented in
+	// its last TLS handshake expires; zero before any.
+	CertificateNotAfter time.Time
 }
 
 // Attempts counts a peer's connection attempts by outcome. An attempt is

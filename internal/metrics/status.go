@@ -18,6 +18,7 @@ type statusDoc struct {
 	Statuses          map[int]uint64 `json:"statuses"`
 	Bytes             bytesDoc       `json:"bytes"`
 	Upstreams         []upstreamDoc  `json:"upstreams"`
+	TLS               tlsDoc         `json:"tls"`
 }
 
 type reloadDoc struct {
@@ -57,6 +58,9 @@ type peerDoc struct {
 	Failures          failuresDoc   `json:"failures"`
 	Attempts          attemptsDoc   `json:"attempts"`
 	Handshakes        handshakesDoc `json:"handshakes"`
+	// CertificateNotAfter: when the certificate the peer presented in
+	// its last TLS handshake expires; null before any.
+	CertificateNotAfter *time.Time `json:"certificate_not_after"`
 }
 
 // failuresDoc groups failed attempts by the step that failed.
@@ -92,6 +96,7 @@ func newStatusDoc(o Options, s Snapshot, r Reloads) statusDoc {
 			FromUpstream: s.Bytes.FromUpstream, ToUpstream: s.Bytes.ToUpstream,
 		},
 		Upstreams: []upstreamDoc{},
+		TLS:       newTLSDoc(s.TLS),
 	}
 	if doc.Statuses == nil {
 		doc.Statuses = map[int]uint64{}
@@ -119,6 +124,10 @@ func newStatusDoc(o Options, s Snapshot, r Reloads) statusDoc {
 			if !p.UnavailableUntil.IsZero() {
 				t := p.UnavailableUntil
 				pd.UnavailableUntil = &t
+			}
+			if !p.CertificateNotAfter.IsZero() {
+				t := p.CertificateNotAfter
+				pd.CertificateNotAfter = &t
 			}
 			ud.Peers = append(ud.Peers, pd)
 		}

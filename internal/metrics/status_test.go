@@ -48,6 +48,21 @@ func TestStatusDocument(t *testing.T) {
 		"active":                   2.0, "accepted": 7.0, "handled": 6.0,
 		"statuses": map[string]any{"200": 4.0, "502": 1.0},
 		"bytes":    map[string]any{"from_client": 10.0, "to_client": 20.0, "from_upstream": 30.0, "to_upstream": 40.0},
+		"tls": map[string]any{
+			"reloads": map[string]any{"ok": 2.0, "error": 1.0},
+			"last_reload": map[string]any{"time": "2026-03-01T10:01:00Z", "result": "error",
+				"files": []any{"/c.pem", "/k.pem"}, "error": "bad key"},
+			"certificates": []any{
+				map[string]any{"file": "/c.pem", "role": "client", "subject": "CN=strait", "serial": "1f", "not_after": "2026-03-01T10:01:00Z"},
+				map[string]any{"file": "/ca.pem", "role": "ca", "subject": "CN=root", "serial": "2", "not_after": "2026-03-01T10:02:00Z"},
+				map[string]any{"file": "/c.pem", "role": "client", "subject": "CN=strait", "serial": "1f", "not_after": "2026-03-01T10:01:00Z"},
+			},
+			"crls": []any{
+				map[string]any{"file": "/crl.pem", "issuer": "CN=root", "next_update": "2026-03-01T10:00:00Z"},
+				map[string]any{"file": "/crl.pem", "issuer": "CN=root", "next_update": "2026-03-01T10:02:00Z"},
+				map[string]any{"file": "/crl.pem", "issuer": "CN=none", "next_update": nil},
+			},
+		},
 	}
 	if !reflect.DeepEqual(doc, want) {
 		t.Errorf("status document\n got %#v\nwant %#v", doc, want)
@@ -58,8 +73,13 @@ func TestStatusDocument(t *testing.T) {
 	}
 	peer := func(addr, name string, weight float64, backup, down, up bool, conns, fails float64, until any,
 		connectFail, handshakeFail float64, att map[string]any, hsNew, hsResumed float64) map[string]any {
+		var notAfter any
+		if addr == "10.0.0.1:443" {
+			notAfter = "2026-03-01T10:02:00Z"
+		}
 		return map[string]any{
-			"address": addr, "name": name, "weight": weight, "backup": backup, "down": down, "up": up,
+			"certificate_not_after": notAfter,
+			"address":               addr, "name": name, "weight": weight, "backup": backup, "down": down, "up": up,
 			"active_connections": conns, "fails": fails, "unavailable_until": until,
 			"failures":   map[string]any{"connect": connectFail, "handshake": handshakeFail},
 			"attempts":   att,
@@ -90,5 +110,11 @@ func TestStatusDocumentEmpty(t *testing.T) {
 	}
 	if u, ok := doc["upstreams"].([]any); !ok || len(u) != 0 {
 		t.Errorf("upstreams %#v", doc["upstreams"])
+	}
+	tls, _ := doc["tls"].(map[string]any)
+	for _, k := range []string{"certificates", "crls"} {
+		if l, ok := tls[k].([]any); !ok || len(l) != 0 {
+			t.Errorf("tls.%s %#v", k, tls[k])
+		}
 	}
 }

@@ -93,7 +93,7 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 		OnAttemptFailed: srv.stats.attemptFailed(group.Name()),
 	}
 	if sc.SSL.Enabled {
-		if b.handler.Handshake, err = newHandshake(sc); err != nil {
+		if b.handler.Handshake, b.tls, err = newHandshake(sc, srv.stats.tls.peerCertificate(group.Name())); err != nil {
 			return nil, err
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/errlog"
 	"github.com/straitproxy/strait/internal/proxy"
+	"github.com/straitproxy/strait/internal/tlsconf"
 )
 
 // Options are the Server's dependencies.
@@ -37,7 +38,8 @@ type Options struct {
 	Hostname string // $hostname
 	PID      int    // $pid and the error log's pid
 	Version  string // $nginx_version
-	// Now is the clock for logs and balancing; nil means time.Now.
+	// Now is the clock for logs, balancing and certificate expiry
+	// warnings; nil means time.Now.
 	Now func() time.Time
 	// Inherited are listening sockets opened before New, by a parent
 	// process (see cli's STRAIT variable) or by a test that bound
@@ -51,6 +53,11 @@ type Options struct {
 	// at each reload; limit 0 means unknown, and only worker_connections
 	// bounds sessions then. nil asks the system (Linux only).
 	Descriptors func() (limit, open int)
+	// TLSPollInterval is how often the proxy_ssl files are checked for
+	// changes; zero means tlsconf.DefaultWatchInterval.
+	TLSPollInterval time.Duration
+	// TLSPollTicks, when set, replaces that ticker (tests).
+	TLSPollTicks <-chan time.Time
 }
 
 // ErrServerClosed is returned by Serve and Reload after Shutdown or Close.
@@ -66,8 +73,9 @@ type Server struct {
 	rootCancel context.CancelCauseFunc
 	pools      *poolSet
 	stats      *statsCollector
-	table      *connTable      // worker_connections and the open-files limit
-	pipes      *proxy.PipePool // splice pipes, counted in table
+	table      *connTable         // worker_connections and the open-files limit
+	pipes      *proxy.PipePool    // splice pipes, counted in table
+	expiry     *tlsconf.ExpiryLog // expiry warnings logged today, across reloads
 	cur        atomic.Pointer[snapshot]
 	connSeq    atomic.Uint64
 
@@ -114,6 +122,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		listeners: map[string]*listener{},
 		live:      map[*snapshot]struct{}{},
 		stopped:   make(chan struct{}),
+		expiry:    tlsconf.NewExpiryLog(),
 	}
 	s.table = newConnTable()
 	s.pipes = proxy.NewPipePool(max(4, 2*runtime.GOMAXPROCS(0)), s.table)
@@ -148,6 +157,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.cur.Store(snap)
 	s.live[snap] = struct{}{}
 	snap.errLogs.publish(opts.ProcessLog)
+	s.watch(snap)
 	return s, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/proxy"
+	"github.com/straitproxy/strait/internal/tlsconf"
 	"github.com/straitproxy/strait/internal/upstream"
 )
 
@@ -43,6 +44,9 @@ type snapshot struct {
 	retired  bool
 	drained  chan struct{}
 	released bool
+	// stopWatch stops the watcher of the snapshot's proxy_ssl files;
+	// nil when none runs.
+	stopWatch func()
 }
 
 // block is one server {} block.
@@ -53,6 +57,7 @@ type block struct {
 	limits  []connLimit
 	logs    []*accesslog.Log
 	log     *slog.Logger
+	tls     *tlsconf.Client // nil without proxy_ssl
 }
 
 // route maps a listening socket to the blocks it serves: the block whose
@@ -131,6 +136,7 @@ func (s *snapshot) closeResources() {
 	}
 	s.released = true
 	s.mu.Unlock()
+	s.unwatch()
 	s.cancel(nil)
 	s.files.CloseAll()
 	s.errLogs.release()

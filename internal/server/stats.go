@@ -53,6 +53,8 @@ type statsCollector struct {
 	peers    map[string]*PeerFailures
 	byPeer   map[peerKey]*peerCounters
 	bytes    metrics.Bytes
+
+	tls tlsStats // proxy_ssl file rotations and peer certificates; its own lock
 }
 
 func newStatsCollector() *statsCollector {
@@ -187,7 +189,6 @@ func (s *Server) MetricsSnapshot() metrics.Snapshot {
 		out.Upstreams = append(out.Upstreams, u)
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for k, v := range c.statuses {
 		out.Statuses[k] = v
 	}
@@ -200,6 +201,8 @@ func (s *Server) MetricsSnapshot() metrics.Snapshot {
 			}
 		}
 	}
+	c.mu.Unlock()
+	c.tls.fill(&out, snap)
 	return out
 }
 

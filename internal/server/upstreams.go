@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -111,20 +112,25 @@ func resolved(address string, addrs []string) ([]string, error) {
 }
 
 // newHandshake compiles a block's proxy_ssl_* settings into the proxy's
-// handshake hook.
-func newHandshake(sc *config.Server) (proxy.HandshakeFunc, error) {
+// handshake hook, and returns the TLS client for the file watcher.
+// onLeaf receives the certificate of each peer that completes a
+// handshake.
+func newHandshake(sc *config.Server, onLeaf func(peer string, leaf *x509.Certificate)) (proxy.HandshakeFunc, *tlsconf.Client, error) {
 	c, err := tlsconf.NewClient(sc.SSL, sc.ProxyPass.Host())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return func(ctx context.Context, conn net.Conn, peer string) (*tls.Conn, accesslog.UpstreamSSL, error) {
 		tc, info, err := c.Handshake(ctx, conn, peer)
 		if info.ServerName == "" {
 			info.ServerName = c.Name() // the name verification used
 		}
+		if err == nil && info.PeerLeaf != nil {
+			onLeaf(peer, info.PeerLeaf)
+		}
 		return tc, accesslog.UpstreamSSL{
 			Used: true, Protocol: info.Protocol, Cipher: info.Cipher, Reused: info.Reused,
 			Verify: info.Verify, ServerName: info.ServerName,
 		}, err
-	}, nil
+	}, c, nil
 }

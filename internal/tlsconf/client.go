@@ -10,12 +10,14 @@ package tlsconf
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/straitproxy/strait/internal/config"
@@ -27,19 +29,25 @@ import (
 // safety.
 const sessionsPerPeer = 4
 
-// Client is a compiled TLS profile of one server block: loaded
-// certificate+key, trust pool, CRLs, protocol range, cipher IDs, and
-// per-peer session caches. Safe for concurrent use; built once per
-// configuration load.
+// Client is a compiled TLS profile of one server block: settings mapped
+// onto crypto/tls once, and the material read from files (certificate and
+// key, trust store, CRLs, per-peer session caches), which Reload may
+// replace while the Client serves. Safe for concurrent use; built once
+// per configuration load.
 type Client struct {
-	base   *tls.Config // shared settings; cloned once per peer
-	name   string      // checked against the certificate (proxy_ssl_name)
-	verify bool
-	reuse  bool
-	chain  chainVerifier
-	pins   [][32]byte // proxy_ssl_pin_sha256; empty: no pinning
-	now    func() time.Time
-	peers  sync.Map // peer address -> *tls.Config with its own session cache
+	settings config.ProxySSL
+	files    []string    // what a rotation may replace (filesOf)
+	proto    *tls.Config // settings only; each material clones it
+	name     string      // checked against the certificate (proxy_ssl_name)
+	verify   bool
+	reuse    bool
+	pins     [][32]byte // proxy_ssl_pin_sha256; empty: no pinning
+	now      func() time.Time
+	// cur is the material in use. A handshake reads it once, at its
+	// start, and keeps what it read: a rotation never changes a
+	// handshake or session in flight.
+	cur      atomic.Pointer[material]
+	reloadMu sync.Mutex // one Reload at a time
 }
 
 // Info describes an established upstream TLS session, for logs and
@@ -50,12 +58,19 @@ type Info struct {
 	Reused     bool   // the session was resumed
 	Verify     string // "OK", "NONE" when verification is off, or the failure reason
 	ServerName string // SNI sent, "" if none
+	// PeerLeaf is the certificate the peer presented (for a resumed
+	// session, the one it presented when the session was made), for
+	// expiry metrics; nil on failure.
+	PeerLeaf *x509.Certificate
 }
 
 // NewClient compiles s. defaultName is the host part of proxy_pass, used
 // for verification (and SNI) when proxy_ssl_name is unset.
 func NewClient(s config.ProxySSL, defaultName string) (*Client, error) {
-	c := &Client{name: s.Name, verify: s.Verify, reuse: s.SessionReuse, now: time.Now, pins: s.Pins}
+	if len(s.Pins) > 0 && !s.Verify {
+		return nil, errPinsWithoutVerify
+	}
+	c := &Client{settings: s, name: s.Name, verify: s.Verify, reuse: s.SessionReuse, now: time.Now, pins: s.Pins}
 	if c.name == "" {
 		c.name = defaultName
 	}
@@ -88,46 +103,32 @@ func NewClient(s config.ProxySSL, defaultName string) (*Client, error) {
 	if err = restrictGroups(cfg, level); err != nil {
 		return nil, fmt.Errorf("invalid proxy_ssl_ciphers %q: %w", s.Ciphers, err)
 	}
-	if s.Certificate != "" {
-		cert, err := loadKeyPair(s.Certificate, s.CertificateKey, s.PasswordFile)
-		if err != nil {
-			return nil, err
-		}
+	c.proto = cfg
+	c.files = filesOf(s)
+	m, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	c.install(m)
+	return c, nil
+}
+
+// install completes m's tls.Config from the Client's settings and puts m
+// in use.
+func (c *Client) install(m *material) {
+	cfg := c.proto.Clone()
+	if m.cert != nil {
+		cert := m.cert
 		// OpenSSL sends its certificate whenever the upstream asks,
 		// whatever CA names the request lists; Go's default would send
 		// nothing when they do not match.
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 	}
-	if len(s.Pins) > 0 && !s.Verify {
-		return nil, errPinsWithoutVerify
+	if c.verify {
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error { return c.verifyConnection(&m.chain, cs) }
 	}
-	if s.Verify {
-		if err = c.loadTrust(s); err != nil {
-			return nil, err
-		}
-		cfg.VerifyConnection = c.verifyConnection
-	}
-	c.base = cfg
-	return c, nil
-}
-
-func (c *Client) loadTrust(s config.ProxySSL) error {
-	if s.TrustedCertificate == "" {
-		return errors.New("no proxy_ssl_trusted_certificate for proxy_ssl_verify")
-	}
-	store, err := loadCertificates("trusted certificate", s.TrustedCertificate)
-	if err != nil {
-		return err
-	}
-	c.chain = chainVerifier{store: store, depth: s.VerifyDepth, level: securityLevel(s.Ciphers),
-		sigs: newSignatureCache(), facts: newFactsCache()}
-	if s.CRL != "" {
-		if c.chain.crls, err = loadCRLs(s.CRL); err != nil {
-			return err
-		}
-		c.chain.check = true
-	}
-	return nil
+	m.base = cfg
+	c.cur.Store(m)
 }
 
 // securityLevel is the OpenSSL security level of a profile: @SECLEVEL=n
@@ -153,30 +154,34 @@ func sniAllowed(name string) bool {
 }
 
 // verifyConnection runs on every handshake, resumed ones included, so a
-// resumed session is held to the profile's current trust too.
-func (c *Client) verifyConnection(cs tls.ConnectionState) error {
+// resumed session is held to the trust of the material it was made with,
+// at the current time. Sessions never cross a rotation (see
+// material.peers), so new trust never accepts a session it has not
+// verified.
+func (c *Client) verifyConnection(chain *chainVerifier, cs tls.ConnectionState) error {
 	now := c.now()
-	if code, depth := c.chain.verify(cs.PeerCertificates, now); code != codeOK {
+	if code, depth := chain.verify(cs.PeerCertificates, now); code != codeOK {
 		return verifyError(code, depth)
 	}
 	if !matchesName(cs.PeerCertificates[0], c.name) {
 		return nameMismatch(c.name)
 	}
-	return c.checkPins(cs.PeerCertificates, now)
+	return c.checkPins(chain, cs.PeerCertificates, now)
 }
 
-// configFor returns the peer's tls.Config, made once: a clone of the
-// profile with a session cache of its own, so peers sharing a name never
-// evict each other's sessions and two profiles never share one.
-func (c *Client) configFor(peerAddr string) *tls.Config {
-	if v, ok := c.peers.Load(peerAddr); ok {
+// configFor returns the peer's tls.Config under material m, made once: a
+// clone of the profile with a session cache of its own, so peers sharing
+// a name never evict each other's sessions and two profiles never share
+// one.
+func (m *material) configFor(peerAddr string, reuse bool) *tls.Config {
+	if v, ok := m.peers.Load(peerAddr); ok {
 		return v.(*tls.Config)
 	}
-	cfg := c.base.Clone()
-	if c.reuse {
+	cfg := m.base.Clone()
+	if reuse {
 		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(sessionsPerPeer)
 	}
-	v, _ := c.peers.LoadOrStore(peerAddr, cfg)
+	v, _ := m.peers.LoadOrStore(peerAddr, cfg)
 	return v.(*tls.Config)
 }
 
@@ -190,6 +195,11 @@ func (c *Client) configFor(peerAddr string) *tls.Config {
 // does).
 func (c *Client) Handshake(ctx context.Context, conn net.Conn, peerAddr string) (*tls.Conn, Info, error) {
 	return c.handshake(ctx, conn, c.configFor(peerAddr))
+}
+
+// configFor is the peer's tls.Config under the material in use.
+func (c *Client) configFor(peerAddr string) *tls.Config {
+	return c.cur.Load().configFor(peerAddr, c.reuse)
 }
 
 // handshake is Handshake with the peer's tls.Config given, so that Probe
@@ -217,6 +227,9 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, cfg *tls.Config) 
 		info.Cipher = tls.CipherSuiteName(cs.CipherSuite)
 	}
 	info.Reused = cs.DidResume
+	if len(cs.PeerCertificates) > 0 {
+		info.PeerLeaf = cs.PeerCertificates[0]
+	}
 	return tc, info, nil
 }
 

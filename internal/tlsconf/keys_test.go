@@ -42,7 +42,7 @@ func TestKeyFormats(t *testing.T) {
 				s.PasswordFile = testpki.WriteFile(t, dir, "pw", []byte(tt.pwfile))
 			}
 			c := newClient(t, s, "backend")
-			got, err := c.base.GetClientCertificate(nil)
+			got, err := c.cur.Load().base.GetClientCertificate(nil)
 			if err != nil || got.Leaf != leaf.Cert && !got.Leaf.Equal(leaf.Cert) {
 				t.Fatalf("client certificate = %v, %v", got, err)
 			}

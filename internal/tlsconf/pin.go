@@ -21,12 +21,12 @@ const pinMismatchReason = "pin mismatch"
 // than from the peer) and the anchor; certificates the peer sent but the
 // path did not use are not considered, so a peer cannot satisfy a pin by
 // appending a stray certificate.
-func (c *Client) checkPins(peer []*x509.Certificate, now time.Time) error {
+func (c *Client) checkPins(chain *chainVerifier, peer []*x509.Certificate, now time.Time) error {
 	if len(c.pins) == 0 {
 		return nil
 	}
 	var ignored errorList // the chain already verified
-	for _, cert := range buildChain(peer, c.chain.store, c.chain.depth, now, &ignored).certs {
+	for _, cert := range buildChain(peer, chain.store, chain.depth, now, &ignored).certs {
 		if slices.Contains(c.pins, sha256.Sum256(cert.RawSubjectPublicKeyInfo)) {
 			return nil
 		}

@@ -1,0 +1,126 @@
+package server
+
+import (
+	"crypto/x509"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/straitproxy/strait/internal/metrics"
+	"github.com/straitproxy/strait/internal/tlsconf"
+)
+
+// watch starts the watcher of snap's proxy_ssl files, which reloads them
+// when they change and warns about certificates near expiry. It runs
+// while snap is the running configuration: Reload stops the old
+// snapshot's watcher once the new one runs, and closeResources stops any
+// left.
+func (s *Server) watch(snap *snapshot) {
+	var clients []*tlsconf.Client
+	for _, b := range snap.blocks {
+		if b.tls != nil {
+			clients = append(clients, b.tls)
+		}
+	}
+	if len(clients) == 0 {
+		return
+	}
+	w := tlsconf.NewWatcher(clients, tlsconf.WatchOptions{
+		Interval: s.opts.TLSPollInterval,
+		Ticks:    s.opts.TLSPollTicks,
+		Now:      s.opts.Now,
+		Logger:   snap.log,
+		OnReload: s.stats.tls.reloaded(s.now),
+		Expiry:   s.expiry,
+	})
+	stop := w.Start()
+	snap.mu.Lock()
+	snap.stopWatch = stop
+	snap.mu.Unlock()
+}
+
+// unwatch stops the snapshot's watcher, if any, and waits for it.
+func (s *snapshot) unwatch() {
+	s.mu.Lock()
+	stop := s.stopWatch
+	s.stopWatch = nil
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// tlsStats counts rotations of proxy_ssl files and remembers the expiry
+// of the certificate each peer presented last. Like the other counters
+// they survive reloads.
+type tlsStats struct {
+	mu       sync.Mutex
+	reloads  metrics.TLSReloads
+	notAfter map[peerKey]time.Time
+}
+
+// reloaded returns the watcher's OnReload hook.
+func (t *tlsStats) reloaded(now func() time.Time) func([]string, error) {
+	return func(files []string, err error) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		last := metrics.TLSReload{At: now(), Files: slices.Clone(files)}
+		if err != nil {
+			t.reloads.Error++
+			last.Err = err.Error()
+		} else {
+			t.reloads.OK++
+		}
+		t.reloads.Last = last
+	}
+}
+
+// peerCertificate returns the handshake hook recording the expiry of a
+// peer's certificate in group.
+func (t *tlsStats) peerCertificate(group string) func(string, *x509.Certificate) {
+	return func(peer string, leaf *x509.Certificate) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if t.notAfter == nil {
+			t.notAfter = map[peerKey]time.Time{}
+		}
+		t.notAfter[peerKey{group, peer}] = leaf.NotAfter
+	}
+}
+
+// fill completes out with the TLS state: the counters, the certificates
+// and CRLs of snap's clients (each once, though several blocks may read
+// one file) and each peer's certificate expiry.
+func (t *tlsStats) fill(out *metrics.Snapshot, snap *snapshot) {
+	seenCert := map[tlsconf.CertificateFact]bool{}
+	seenCRL := map[tlsconf.CRLFact]bool{}
+	for _, b := range snap.blocks {
+		if b.tls == nil {
+			continue
+		}
+		certs, crls := b.tls.Certificates()
+		for _, c := range certs {
+			if !seenCert[c] {
+				seenCert[c] = true
+				out.TLS.Certificates = append(out.TLS.Certificates, metrics.Certificate{
+					File: c.File, Role: c.Role, Subject: c.Subject, Serial: c.Serial, NotAfter: c.NotAfter})
+			}
+		}
+		for _, c := range crls {
+			if !seenCRL[c] {
+				seenCRL[c] = true
+				out.TLS.CRLs = append(out.TLS.CRLs, metrics.CRL{File: c.File, Issuer: c.Issuer, NextUpdate: c.NextUpdate})
+			}
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out.TLS.Reloads = t.reloads
+	out.TLS.Reloads.Last.Files = slices.Clone(t.reloads.Last.Files)
+	for i := range out.Upstreams {
+		u := &out.Upstreams[i]
+		for j := range u.Peers {
+			u.Peers[j].CertificateNotAfter = t.notAfter[peerKey{u.Name, u.Peers[j].Addr}]
+		}
+	}
+}
