@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/config"
@@ -79,20 +80,11 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 	if b.log, err = snap.errLogs.logger(targets); err != nil {
 		return nil, err
 	}
-	group, err := groups.forProxyPass(sc.ProxyPass, snap.log)
-	if err != nil {
-		return nil, fmt.Errorf("%w in %s", err, sc.ProxyPass.Pos)
-	}
-	b.handler = &proxy.Handler{
-		Group:           group,
-		Proxy:           sc.Proxy,
-		NoDelay:         sc.TCPNoDelay,
-		Buffers:         srv.pools.get(sc.Proxy.BufferSize),
-		Now:             srv.opts.Now,
-		OnAttemptFailed: srv.stats.attemptFailed(group.Name()),
-	}
-	if sc.SSL.Enabled {
-		if b.handler.Handshake, err = newHandshake(sc); err != nil {
+	b.sets = snap.vars.sets[sc]
+	b.ret = snap.vars.returns[sc]
+	b.realIP = sc.RealIPFrom
+	if sc.Return == nil {
+		if b.handler, err = srv.proxyHandler(sc, groups, snap.log); err != nil {
 			return nil, err
 		}
 	}
@@ -123,6 +115,28 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 		b.logs = append(b.logs, l)
 	}
 	return b, nil
+}
+
+// proxyHandler builds the proxy_pass content handler of a block.
+func (srv *Server) proxyHandler(sc *config.Server, groups *groupSet, log *slog.Logger) (*proxy.Handler, error) {
+	group, err := groups.forProxyPass(sc.ProxyPass, log)
+	if err != nil {
+		return nil, fmt.Errorf("%w in %s", err, sc.ProxyPass.Pos)
+	}
+	h := &proxy.Handler{
+		Group:           group,
+		Proxy:           sc.Proxy,
+		NoDelay:         sc.TCPNoDelay,
+		Buffers:         srv.pools.get(sc.Proxy.BufferSize),
+		Now:             srv.opts.Now,
+		OnAttemptFailed: srv.stats.attemptFailed(group.Name()),
+	}
+	if sc.SSL.Enabled {
+		if h.Handshake, err = newHandshake(sc); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
 }
 
 // buildRoutes assigns every listen of every block to a socket. Like nginx,
