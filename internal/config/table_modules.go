@@ -1,6 +1,8 @@
 package config
 
 import (
+	"net/netip"
+
 	"github.com/straitproxy/strait/internal/ngxaddr"
 	"github.com/straitproxy/strait/internal/ngxconf"
 )
@@ -21,7 +23,7 @@ func moduleDirectives() []Directive {
 		{Name: "split_clients", Contexts: CtxStream, Args: ArgBlock | Arg2, Syntax: "string $variable { ... }",
 			Module: "ngx_stream_split_clients_module", Doc: "Variable chosen by a MurmurHash2 of the string, in percentages, for A/B tests; the same key gets the same value as in nginx.",
 			multi: true, Set: setSplitClients},
-		{Name: "set_real_ip_from", Contexts: streamSrv, Args: Arg1, Syntax: "address | CIDR | unix:",
+		{Name: "set_real_ip_from", Contexts: streamSrv, Args: Arg1, Syntax: "address | CIDR | host | unix:",
 			Module: "ngx_stream_realip_module", Doc: "Trusted clients: with listen ... proxy_protocol their PROXY header's source becomes the client address ($remote_addr, allow/deny, limit_conn keys, geo).",
 			multi: true, Set: setRealIPFrom,
 			inherit: func(c, p *Server) { c.RealIPFrom = p.RealIPFrom }},
@@ -59,7 +61,9 @@ func setReturn(s *scope, d *ngxconf.Directive) error {
 	return nil
 }
 
-// setRealIPFrom reads one trusted address like ngx_stream_realip_from.
+// setRealIPFrom reads one trusted address like ngx_stream_realip_from:
+// "unix:", an address or network, or else a host name, resolved at load
+// with each of its addresses trusted.
 func setRealIPFrom(s *scope, d *ngxconf.Directive) error {
 	v := d.Args[0].Value
 	// A server with its own list does not inherit the stream level's,
@@ -71,7 +75,18 @@ func setRealIPFrom(s *scope, d *ngxconf.Directive) error {
 	}
 	p, low, err := ngxaddr.ParseCIDR(v)
 	if err != nil {
-		return errorf(d, "invalid parameter %q", v)
+		addrs, rerr := s.l.resolve(v)
+		if rerr != nil || len(addrs) == 0 {
+			return errorf(d, "host not found in set_real_ip_from %q", v)
+		}
+		for _, a := range addrs {
+			ip, err := netip.ParseAddr(a)
+			if err != nil {
+				return errorf(d, "host not found in set_real_ip_from %q", v)
+			}
+			srv.RealIPFrom = append(srv.RealIPFrom, RealIPFrom{Prefix: netip.PrefixFrom(ip, ip.BitLen())})
+		}
+		return nil
 	}
 	if low {
 		s.l.warn(stmtPos(d), "low address bits of %s are meaningless", v)
