@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -115,6 +116,12 @@ func dumpValue(v reflect.Value) any {
 		return x.String()
 	case ngxconf.Pos:
 		return x.String()
+	case encoding.TextMarshaler: // netip.Prefix, netip.Addr
+		b, err := x.MarshalText()
+		if err != nil {
+			return err.Error()
+		}
+		return string(b)
 	}
 	switch v.Kind() {
 	case reflect.Struct:

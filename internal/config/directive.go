@@ -161,7 +161,7 @@ func Directives() []Directive {
 		mainDirectives(), eventsDirectives(), coreDirectives(),
 		proxyDirectives(), proxySSLDirectives(), upstreamDirectives(),
 		sslDirectives(), logDirectives(), accessDirectives(),
-		otherDirectives(), commercialDirectives(),
+		moduleDirectives(), otherDirectives(), commercialDirectives(),
 	} {
 		all = append(all, part...)
 	}

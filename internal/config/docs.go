@@ -62,6 +62,15 @@ An unknown name fails with ` + "`unknown directive \"X\" in FILE:LINE`" + `, fol
   protocol header (nginx keeps them until the header or
   ` + "`proxy_protocol_timeout`" + `); they are logged with ` + "`shutdown timeout`" + ` and
   status 200.
+- ` + "`geo`" + ` accepts ` + "`volatile`" + ` (as newer nginx releases do), and never reads
+  the binary base nginx makes of a large included ranges file
+  (` + "`file.bin`" + `): the text is always read.
+- A ` + "`split_clients`" + ` line without a value has the empty value (nginx takes
+  whatever text its argument list held before).
+- After realip, a client address from the PROXY header that is IPv4-mapped
+  (` + "`::ffff:1.2.3.4`" + `) shows as ` + "`1.2.3.4`" + `; and when the listener is a unix
+  socket, the PROXY header sent upstream (` + "`proxy_protocol on`" + `) is
+  ` + "`PROXY UNKNOWN`" + ` where nginx writes the socket path as the server address.
 `
 
 // ReferenceMarkdown renders the directive table as docs/directives.md.

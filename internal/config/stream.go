@@ -109,7 +109,7 @@ func (st *streamState) finish(l *loader) error {
 		if len(srv.Listens) == 0 {
 			return errorAt(srv.Pos, "no \"listen\" is defined for server")
 		}
-		if srv.ProxyPass.Pos.Line == 0 {
+		if srv.ProxyPass.Pos.Line == 0 && srv.Return == nil {
 			return errorAt(srv.Pos, "no handler for server")
 		}
 	}

@@ -1,8 +1,7 @@
 package config
 
 // otherDirectives are the stream modules strait does not implement yet:
-// realip, return, set, split_clients, geo, geoip, js, keyval, upstream
-// health checks, zone_sync and pass.
+// geoip, js, keyval, upstream health checks, zone_sync and pass.
 func otherDirectives() []Directive {
 	ss := streamSrv
 	const (
@@ -13,11 +12,6 @@ func otherDirectives() []Directive {
 		keyval   = "ngx_stream_keyval_module"
 	)
 	return []Directive{
-		notYet("set_real_ip_from", ss, Arg1, "address | CIDR | unix:", "", "ngx_stream_realip_module", "Trusted addresses whose PROXY header sets the client address."),
-		notYet("return", CtxServer, Arg1, "value", "", "ngx_stream_return_module", "Sends a value to the client and closes."),
-		notYet("set", CtxServer, Arg2, "$variable value", "", "ngx_stream_set_module", "Sets a variable."),
-		notYet("split_clients", CtxStream, ArgBlock|Arg2, "string $variable { ... }", "", "ngx_stream_split_clients_module", "Splits clients by a hash for A/B tests."),
-		notYet("geo", CtxStream, ArgBlock|Arg12, "[$address] $variable { ... }", "", "ngx_stream_geo_module", "Variable by client address."),
 		notYet("geoip_country", CtxStream, Arg12, "file", "", geoip, "GeoIP country database."),
 		notYet("geoip_city", CtxStream, Arg12, "file", "", geoip, "GeoIP city database."),
 		notYet("geoip_org", CtxStream, Arg12, "file", "", geoip, "GeoIP organisation database."),

@@ -62,7 +62,9 @@ type Stream struct {
 	LogFormats     map[string]*LogFormat
 	LimitConnZones map[string]*LimitConnZone
 	Maps           []*Map
-	ErrorLogs      []ErrorLog // stream-level error_log; nil inherits Main
+	Geos           []*Geo          // in configuration order
+	SplitClients   []*SplitClients // in configuration order
+	ErrorLogs      []ErrorLog      // stream-level error_log; nil inherits Main
 	// Resolvers are the resolver directive's name servers ("ip:port");
 	// when set they resolve host names at load instead of the system
 	// resolver.
@@ -98,6 +100,11 @@ type Server struct {
 	Proxy     Proxy
 	SSL       ProxySSL
 	Access    []AccessRule // allow/deny in order; empty allows all
+	// Return, when set, serves the block's sessions instead of
+	// proxy_pass (nginx's content handler is whichever came last).
+	Return     *Return
+	Sets       []SetVar     // set directives, in order
+	RealIPFrom []RealIPFrom // set_real_ip_from, trusted PROXY header senders
 
 	LimitConn         []LimitConn
 	LimitConnLogLevel string // default "error"

@@ -107,8 +107,11 @@ func (h *Handler) attempt(ctx context.Context, s *Session, peer *upstream.Peer) 
 		tc.SetNoDelay(false)
 	}
 	if h.Proxy.ProxyProtocol {
-		// The header goes out in cleartext before any TLS record.
-		hdr := AppendProxyV1(make([]byte, 0, proxyV1MaxHeader), s.Client.RemoteAddr(), s.Client.LocalAddr())
+		// The header goes out in cleartext before any TLS record. It
+		// names the client as the session knows it, which realip may
+		// have taken from the client's own PROXY header, as nginx's
+		// ngx_proxy_protocol_write reads the connection's address.
+		hdr := AppendProxyV1(make([]byte, 0, proxyV1MaxHeader), s.clientAddr(), s.Client.LocalAddr())
 		if h.Proxy.ConnectTimeout > 0 {
 			raw.SetWriteDeadline(time.Now().Add(h.Proxy.ConnectTimeout))
 		}

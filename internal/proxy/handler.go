@@ -74,6 +74,15 @@ type Session struct {
 	Record *accesslog.Session
 }
 
+// clientAddr is the client's address after realip: the record's when
+// the caller filled it, else the connection's.
+func (s *Session) clientAddr() net.Addr {
+	if s.Record != nil && s.Record.RemoteAddr != nil {
+		return s.Record.RemoteAddr
+	}
+	return s.Client.RemoteAddr()
+}
+
 // Action values of the "action" log attribute, as nginx words them.
 const (
 	actionConnecting = "connecting to upstream"

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/errlog"
 	"github.com/straitproxy/strait/internal/ngxconf"
 	"github.com/straitproxy/strait/internal/proxy"
+	"github.com/straitproxy/strait/internal/tlsconf"
 )
 
 // build makes a complete snapshot from cfg without touching the running
@@ -79,21 +81,11 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 	if b.log, err = snap.errLogs.logger(targets); err != nil {
 		return nil, err
 	}
-	group, err := groups.forProxyPass(sc.ProxyPass, snap.log)
-	if err != nil {
-		return nil, fmt.Errorf("%w in %s", err, sc.ProxyPass.Pos)
-	}
-	b.handler = &proxy.Handler{
-		Group:           group,
-		Proxy:           sc.Proxy,
-		NoDelay:         sc.TCPNoDelay,
-		Buffers:         srv.pools.get(sc.Proxy.BufferSize),
-		Pipes:           srv.pipes,
-		Now:             srv.opts.Now,
-		OnAttemptFailed: srv.stats.attemptFailed(group.Name()),
-	}
-	if sc.SSL.Enabled {
-		if b.handler.Handshake, b.tls, err = newHandshake(sc, srv.stats.tls.peerCertificate(group.Name())); err != nil {
+	b.sets = snap.vars.sets[sc]
+	b.ret = snap.vars.returns[sc]
+	b.realIP = sc.RealIPFrom
+	if sc.Return == nil {
+		if b.handler, b.tls, err = srv.proxyHandler(sc, groups, snap.log); err != nil {
 			return nil, err
 		}
 	}
@@ -124,6 +116,30 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 		b.logs = append(b.logs, l)
 	}
 	return b, nil
+}
+
+// proxyHandler builds the proxy_pass content handler of a block.
+func (srv *Server) proxyHandler(sc *config.Server, groups *groupSet, log *slog.Logger) (*proxy.Handler, *tlsconf.Client, error) {
+	group, err := groups.forProxyPass(sc.ProxyPass, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w in %s", err, sc.ProxyPass.Pos)
+	}
+	h := &proxy.Handler{
+		Group:           group,
+		Proxy:           sc.Proxy,
+		NoDelay:         sc.TCPNoDelay,
+		Buffers:         srv.pools.get(sc.Proxy.BufferSize),
+		Pipes:           srv.pipes,
+		Now:             srv.opts.Now,
+		OnAttemptFailed: srv.stats.attemptFailed(group.Name()),
+	}
+	var client *tlsconf.Client
+	if sc.SSL.Enabled {
+		if h.Handshake, client, err = newHandshake(sc, srv.stats.tls.peerCertificate(group.Name())); err != nil {
+			return nil, nil, err
+		}
+	}
+	return h, client, nil
 }
 
 // buildRoutes assigns every listen of every block to a socket. Like nginx,

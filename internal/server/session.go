@@ -13,8 +13,9 @@ import (
 )
 
 // serveConn runs one accepted connection through nginx's stream phases:
-// PROXY protocol header, limit_conn (preaccess), allow/deny (access), then
-// the proxy; finally the access log and counters.
+// PROXY protocol header, realip (post-accept), set then limit_conn
+// (pre-access), allow/deny (access), then the content handler, proxy_pass
+// or return; finally the access log and counters.
 func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	n := s.connSeq.Add(1)
 	bnd := snap.lookup(l.key, c.LocalAddr())
@@ -44,10 +45,13 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	stop := context.AfterFunc(snap.ctx, func() { c.Close() })
 	defer stop()
 	held := s.preamble(snap, bnd, ps)
-	if rec.Status == 0 {
-		b.handler.Serve(snap.ctx, ps)
-	} else {
+	switch {
+	case rec.Status != 0:
 		c.Close()
+	case b.handler == nil:
+		serveReturn(snap.ctx, ps, b.ret)
+	default:
+		b.handler.Serve(snap.ctx, ps)
 	}
 	for _, h := range held {
 		h.zone.release(h.key)
@@ -60,7 +64,7 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 			}
 		}
 	}
-	s.stats.finished(b.handler.Group.Name(), rec)
+	s.stats.finished(b.groupName(), rec)
 }
 
 const actionReadingProxyProtocol = "reading PROXY protocol"
@@ -85,7 +89,7 @@ func logContext(ps *proxy.Session) []any {
 // the session must end here, and returns the limit_conn counts it holds.
 func (s *Server) preamble(snap *snapshot, bnd *binding, ps *proxy.Session) []heldLimit {
 	b, rec, c := bnd.block, ps.Record, ps.Client
-	ctxAttrs := []any{"client", ps.ClientText, "server", ps.ServerText}
+	ctxAttrs := func() []any { return []any{"client", ps.ClientText, "server", ps.ServerText} }
 	if bnd.listen.ProxyProtocol {
 		hdr, rest, err := proxy.ReadProxyHeader(c, b.cfg.ProxyProtocolTimeout)
 		switch {
@@ -101,23 +105,30 @@ func (s *Server) preamble(snap *snapshot, bnd *binding, ps *proxy.Session) []hel
 			// shutdown timer cuts: "shutdown timeout", status 200. A fast
 			// stop ends it without a word.
 			if errors.Is(context.Cause(snap.ctx), proxy.ErrShutdownTimeout) {
-				ps.Log.Info(proxy.ErrShutdownTimeout.Error(), append(ctxAttrs, "action", actionReadingProxyProtocol)...)
+				ps.Log.Info(proxy.ErrShutdownTimeout.Error(), append(ctxAttrs(), "action", actionReadingProxyProtocol)...)
 			}
 			rec.Status = 200
 			return nil
 		case os.IsTimeout(err):
-			ps.Log.Info("client timed out (110: Connection timed out)", append(ctxAttrs, "action", actionReadingProxyProtocol)...)
+			ps.Log.Info("client timed out (110: Connection timed out)", append(ctxAttrs(), "action", actionReadingProxyProtocol)...)
 			rec.Status = 200
 			return nil
 		case errors.Is(err, proxy.ErrBrokenHeader):
-			ps.Log.Error(err.Error(), append(ctxAttrs, "action", actionReadingProxyProtocol)...)
+			ps.Log.Error(err.Error(), append(ctxAttrs(), "action", actionReadingProxyProtocol)...)
 			rec.Status = 400
 			return nil
 		default:
-			ps.Log.Info("client closed connection", append(ctxAttrs, "action", actionReadingProxyProtocol)...)
+			ps.Log.Info("client closed connection", append(ctxAttrs(), "action", actionReadingProxyProtocol)...)
 			rec.Status = 400
 			return nil
 		}
+	}
+	realIP(b.realIP, ps)
+	// nginx runs a phase's handlers in the reverse order of their
+	// modules' registration: set before limit_conn, so limit_conn keys
+	// see set's values.
+	for _, st := range b.sets {
+		st.v.Set(rec, st.value.Value(rec))
 	}
 	var held []heldLimit
 	if len(b.limits) > 0 {
@@ -135,16 +146,16 @@ func (s *Server) preamble(snap *snapshot, bnd *binding, ps *proxy.Session) []hel
 				level = errlog.LevelError
 			}
 			if b.cfg.LimitConnDryRun {
-				ps.Log.Log(context.Background(), level, `limiting connections, dry run, by zone "`+lim.zone.name+`"`, ctxAttrs...)
+				ps.Log.Log(context.Background(), level, `limiting connections, dry run, by zone "`+lim.zone.name+`"`, ctxAttrs()...)
 				continue
 			}
-			ps.Log.Log(context.Background(), level, `limiting connections by zone "`+lim.zone.name+`"`, ctxAttrs...)
+			ps.Log.Log(context.Background(), level, `limiting connections by zone "`+lim.zone.name+`"`, ctxAttrs()...)
 			rec.Status = 503
 			return held
 		}
 	}
-	if !accessAllowed(b.access, c.RemoteAddr()) {
-		ps.Log.Error("access forbidden by rule", ctxAttrs...)
+	if !accessAllowed(b.access, rec.RemoteAddr) {
+		ps.Log.Error("access forbidden by rule", ctxAttrs()...)
 		rec.Status = 403
 	}
 	return held

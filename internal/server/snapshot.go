@@ -14,6 +14,7 @@ import (
 	"github.com/straitproxy/strait/internal/proxy"
 	"github.com/straitproxy/strait/internal/tlsconf"
 	"github.com/straitproxy/strait/internal/upstream"
+	"github.com/straitproxy/strait/internal/vars"
 )
 
 // snapshot is the immutable runtime built from one configuration: server
@@ -52,12 +53,23 @@ type snapshot struct {
 // block is one server {} block.
 type block struct {
 	cfg     *config.Server
-	handler *proxy.Handler
+	handler *proxy.Handler // nil when return serves the block
+	ret     *vars.Expr     // the return value; nil when proxy_pass serves it
+	sets    []setStep
+	realIP  []config.RealIPFrom
 	access  []accessRule
 	limits  []connLimit
 	logs    []*accesslog.Log
 	log     *slog.Logger
 	tls     *tlsconf.Client // nil without proxy_ssl
+}
+
+// groupName is the upstream group a block proxies to, "" for return.
+func (b *block) groupName() string {
+	if b.handler == nil {
+		return ""
+	}
+	return b.handler.Group.Name()
 }
 
 // route maps a listening socket to the blocks it serves: the block whose

@@ -209,7 +209,7 @@ func (s *Server) MetricsSnapshot() metrics.Snapshot {
 // proxiesTLS reports whether a server block proxies to g with proxy_ssl.
 func (s *snapshot) proxiesTLS(g *upstream.Group) bool {
 	for _, b := range s.blocks {
-		if b.handler.Group == g && b.handler.Handshake != nil {
+		if b.handler != nil && b.handler.Group == g && b.handler.Handshake != nil {
 			return true
 		}
 	}
@@ -232,7 +232,9 @@ func orderedGroups(cfg *config.Config, gs *groupSet, blocks []*block) []*upstrea
 		add(gs.named[u.Name])
 	}
 	for _, b := range blocks {
-		add(b.handler.Group)
+		if b.handler != nil {
+			add(b.handler.Group)
+		}
 	}
 	return out
 }

@@ -19,6 +19,14 @@ type streamVars struct {
 	formats map[string]*accesslog.Format    // by log_format name
 	conds   map[string]*accesslog.Condition // by if= text
 	keys    map[string]*vars.Expr           // limit_conn_zone keys by zone name
+	sets    map[*config.Server][]setStep    // set directives by server block
+	returns map[*config.Server]*vars.Expr   // return values by server block
+}
+
+// setStep is one compiled set directive.
+type setStep struct {
+	v     *vars.Variable
+	value *vars.Expr
 }
 
 // CheckVariables compiles every variable expression of cfg, so that
@@ -36,7 +44,7 @@ func CheckVariables(cfg *config.Config) error {
 // expressions in configuration order, so that the first unknown name
 // reported is the first one written. Errors end with " in FILE:LINE".
 func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error) {
-	reg, err := vars.Build(st.Maps, opts)
+	reg, err := vars.BuildStream(st, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +53,8 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 		formats: make(map[string]*accesslog.Format, len(st.LogFormats)),
 		conds:   map[string]*accesslog.Condition{},
 		keys:    make(map[string]*vars.Expr, len(st.LimitConnZones)),
+		sets:    map[*config.Server][]setStep{},
+		returns: map[*config.Server]*vars.Expr{},
 	}
 	type compileStep struct {
 		file string
@@ -67,6 +77,32 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 		}})
 	}
 	for _, srv := range st.Servers {
+		if len(srv.Sets) > 0 {
+			// One step for all of a block's set directives, so they
+			// keep their order even across included files.
+			first := srv.Sets[0].Pos
+			steps = append(steps, compileStep{first.File, first.Line, func() error {
+				for _, set := range srv.Sets {
+					v, err := reg.Lookup(set.Variable)
+					if err != nil {
+						return placed(set.Pos, err)
+					}
+					e, err := reg.CompileAt(set.Value, set.Pos)
+					if err != nil {
+						return err
+					}
+					sv.sets[srv] = append(sv.sets[srv], setStep{v: v, value: e})
+				}
+				return nil
+			}})
+		}
+		if r := srv.Return; r != nil {
+			steps = append(steps, compileStep{r.Pos.File, r.Pos.Line, func() error {
+				e, err := reg.CompileAt(r.Value, r.Pos)
+				sv.returns[srv] = e
+				return err
+			}})
+		}
 		for _, al := range srv.AccessLogs {
 			if al.If == "" {
 				continue

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/straitproxy/strait/internal/ngxaddr"
 )
 
 // Options are what the built-in variables need from outside a session.
@@ -155,7 +157,10 @@ func appendHost(dst []byte, a net.Addr) []byte {
 			return dst
 		}
 		if ip, ok := netip.AddrFromSlice(a.IP); ok {
-			return ip.Unmap().AppendTo(dst)
+			// Unmapped: Go reports IPv4 clients of a dual-stack
+			// socket as IPv4-mapped. nginx's text for IPv6 differs
+			// from Go's ("::1.2.3.4").
+			return ngxaddr.AppendIP(dst, ip.Unmap())
 		}
 		return dst
 	case *net.UnixAddr:

@@ -20,7 +20,8 @@ func TestEveryStreamVariable(t *testing.T) {
 		proxy_protocol_server_port remote_addr remote_port server_addr server_port session_time status
 		time_iso8601 time_local upstream_addr upstream_bytes_sent upstream_bytes_received
 		upstream_connect_time upstream_first_byte_time upstream_session_time upstream_ssl_protocol
-		upstream_ssl_cipher upstream_ssl_session_reused upstream_ssl_verify upstream_ssl_server_name`)
+		upstream_ssl_cipher upstream_ssl_session_reused upstream_ssl_verify upstream_ssl_server_name
+		realip_remote_addr realip_remote_port`)
 	for _, name := range names {
 		v, err := reg.Lookup(name)
 		if err != nil {

@@ -14,8 +14,12 @@ type Session struct {
 	Connection uint64    // $connection, the connection serial number
 	Start, End time.Time // session start, and end once it has ended
 
-	RemoteAddr net.Addr // client address (TCP or unix)
-	ServerAddr net.Addr // local address the client connected to
+	RemoteAddr net.Addr // client address (TCP or unix); after realip, the PROXY header's
+	// RealIPRemoteAddr is the address the connection came from when the
+	// realip phase replaced RemoteAddr with the PROXY header's; nil
+	// otherwise ($realip_remote_addr, $realip_remote_port).
+	RealIPRemoteAddr net.Addr
+	ServerAddr       net.Addr // local address the client connected to
 
 	// PROXY protocol header fields; "" when the listen has no
 	// proxy_protocol or the header carried no addresses (LOCAL, UNKNOWN).

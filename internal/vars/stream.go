@@ -13,20 +13,13 @@ import (
 // variables and one variable per map. Errors use nginx's words and end
 // with " in FILE:LINE".
 func Build(maps []*config.Map, opts Options) (*Registry, error) {
-	b, err := NewBuilder(Builtins(opts)...)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.DefineMaps(maps); err != nil {
-		return nil, err
-	}
-	return b.Build(), nil
+	return BuildStream(&config.Stream{Maps: maps}, opts)
 }
 
-// Builtins returns the variables of nginx's stream core and upstream
-// modules and strait's own $upstream_ssl_*.
+// Builtins returns the variables of nginx's stream core, upstream and
+// realip modules and strait's own $upstream_ssl_*.
 func Builtins(opts Options) []Definition {
-	return append(coreVariables(opts), upstreamVariables()...)
+	return append(append(coreVariables(opts), upstreamVariables()...), realIPVariables()...)
 }
 
 // DefineMaps defines one variable per map with every map's source, values

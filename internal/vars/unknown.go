@@ -21,7 +21,6 @@ func missingVariables() []struct{ name, module string } {
 	return []struct{ name, module string }{
 		{"ssl_preread_", "ngx_stream_ssl_preread_module"},
 		{"ssl_", "ngx_stream_ssl_module (listen ... ssl)"},
-		{"realip_remote_", "ngx_stream_realip_module"},
 		{"proxy_protocol_tlv_", "PROXY protocol v2 TLVs"},
 		{"geoip_", "ngx_stream_geoip_module"},
 		{"upstream_last_server_name", "ngx_stream_upstream_module (resolved names)"},
