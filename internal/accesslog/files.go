@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+
+	"github.com/straitproxy/strait/internal/syslog"
 )
 
 // Files is the process-wide registry of access log writers, so that every
@@ -13,11 +15,29 @@ import (
 type Files struct {
 	mu      sync.Mutex
 	writers map[string]*Writer
+	peers   map[string]*syslog.Peer // syslog: targets, by their text
+}
+
+// Syslog returns the peer for a syslog: target, creating it on first use,
+// so every access_log naming the same target shares one socket.
+func (fs *Files) Syslog(target string, opts syslog.Options) *syslog.Peer {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if p, ok := fs.peers[target]; ok {
+		return p
+	}
+	p := syslog.New(opts)
+	if fs.peers == nil {
+		fs.peers = make(map[string]*syslog.Peer)
+	}
+	fs.peers[target] = p
+	return p
 }
 
 // Get returns the writer for path, opening it on first use. A second request
 // for the same path must agree on the buffer and flush settings, or leave
-// them unset; otherwise it fails like nginx does.
+// them unset; otherwise (buffer, flush or gzip differ) it fails like nginx
+// does.
 func (fs *Files) Get(path string, opts WriterOptions) (*Writer, error) {
 	if opts.Flush > 0 && opts.Buffer == 0 {
 		return nil, fmt.Errorf("no buffer is defined for access_log %q", path)
@@ -26,7 +46,7 @@ func (fs *Files) Get(path string, opts WriterOptions) (*Writer, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if w, ok := fs.writers[key]; ok {
-		if opts.Buffer != 0 && (opts.Buffer != w.opts.Buffer || opts.Flush != w.opts.Flush) {
+		if opts.Buffer != 0 && (opts.Buffer != w.opts.Buffer || opts.Flush != w.opts.Flush || opts.Gzip != w.opts.Gzip) {
 			return nil, fmt.Errorf("access_log %q already defined with conflicting parameters", path)
 		}
 		return w, nil
@@ -54,13 +74,19 @@ func (fs *Files) ReopenAll() error {
 	return errors.Join(errs...)
 }
 
-// CloseAll flushes and closes every file and empties the registry.
+// CloseAll flushes and closes every file, closes the syslog sockets and
+// empties the registry.
 func (fs *Files) CloseAll() error {
 	fs.mu.Lock()
-	ws := fs.writers
-	fs.writers = nil
+	ws, peers := fs.writers, fs.peers
+	fs.writers, fs.peers = nil, nil
 	fs.mu.Unlock()
 	var errs []error
+	for _, p := range peers {
+		if err := p.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, w := range ws {
 		if err := w.Close(); err != nil {
 			errs = append(errs, err)

@@ -1,6 +1,9 @@
 package accesslog
 
-import "github.com/straitproxy/strait/internal/vars"
+import (
+	"github.com/straitproxy/strait/internal/syslog"
+	"github.com/straitproxy/strait/internal/vars"
+)
 
 // Condition is a compiled access_log if= value. The line is skipped when the
 // value evaluates to "" or "0".
@@ -25,19 +28,27 @@ func (c *Condition) Match(s *Session) bool {
 	return !(len(v) == 0 || len(v) == 1 && v[0] == '0')
 }
 
-// Log is one access_log directive: a format, a shared writer and an
-// optional if= condition.
+// Log is one access_log directive: a format, a shared writer or a syslog
+// peer, and an optional if= condition.
 type Log struct {
 	Format *Format
 	Writer *Writer
+	Syslog *syslog.Peer // instead of Writer, for syslog: targets
 	If     *Condition
 }
 
-// Record renders s and queues the line on the writer. It returns the
-// failed write to report for this session, as Writer.Write does.
+// Record renders s and queues the line on the writer, or sends it to the
+// syslog peer. It returns the failure to report for this session, as
+// Writer.Write and syslog.Peer.Log do.
 func (l *Log) Record(s *Session) error {
 	if l.If != nil && !l.If.Match(s) {
 		return nil
+	}
+	if l.Syslog != nil {
+		// One datagram per session, without the newline a file gets,
+		// as ngx_stream_log_handler sends it.
+		var scratch [512]byte
+		return l.Syslog.Log(l.Format.appendOps(scratch[:0], s))
 	}
 	b := l.Writer.line()
 	*b = l.Format.Append(*b, s)

@@ -1,6 +1,8 @@
 package accesslog
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"os"
@@ -10,11 +12,15 @@ import (
 	"github.com/straitproxy/strait/internal/ngxconf"
 )
 
-// WriterOptions are the access_log buffer=, flush= parameters. gzip= is not
-// supported; the configuration layer refuses it.
+// WriterOptions are the access_log buffer=, flush= and gzip= parameters.
 type WriterOptions struct {
 	Buffer int           // buffer size in bytes; 0 writes every line at once
 	Flush  time.Duration // longest time a line may wait in the buffer; needs Buffer
+	// Gzip is the compression level (1-9) of every write, 0 for none.
+	// Like nginx, each flushed buffer becomes one gzip member appended to
+	// the file, so zcat reads the whole file and a crash loses at most
+	// one buffer.
+	Gzip int
 	// OnError receives the reports about failed writes that no session's
 	// Write returns: those of flushes by the timer, Reopen and Close, and
 	// the summary made when writes succeed again (see failureReports).
@@ -46,6 +52,8 @@ type Writer struct {
 	stopTimer func() bool // non-nil while a flush timer is armed
 	closed    bool
 	failures  failureReports
+	gz        *gzip.Writer // reused for every member when Gzip > 0
+	zbuf      bytes.Buffer
 }
 
 // Open opens (creating if needed) path for appending.
@@ -59,6 +67,9 @@ func open(path string, opts WriterOptions, after afterFunc) (*Writer, error) {
 	}
 	if opts.Flush > 0 && opts.Buffer == 0 {
 		return nil, fmt.Errorf("no buffer is defined for access_log %q", path)
+	}
+	if opts.Gzip < 0 || opts.Gzip > gzip.BestCompression {
+		return nil, fmt.Errorf("invalid compression level \"%d\"", opts.Gzip)
 	}
 	f, err := openAppend(path)
 	if err != nil {
@@ -151,6 +162,9 @@ func (w *Writer) flushLocked() error {
 // any. The summary made when writes succeed again is not about this
 // write, so it goes to OnError.
 func (w *Writer) writeFile(p []byte) error {
+	if w.opts.Gzip > 0 {
+		p = w.compress(p)
+	}
 	n, err := w.file.Write(p)
 	if err == nil && n == len(p) {
 		if w.failures.failing {
@@ -159,6 +173,23 @@ func (w *Writer) writeFile(p []byte) error {
 		return nil
 	}
 	return w.failures.failed(w.now(), n, len(p), err)
+}
+
+// compress returns p as one complete gzip member (header, deflate
+// stream, trailer), as ngx_stream_log_gzip writes each buffer. The
+// result is valid until the next call.
+func (w *Writer) compress(p []byte) []byte {
+	w.zbuf.Reset()
+	if w.gz == nil {
+		// The level was checked in open.
+		w.gz, _ = gzip.NewWriterLevel(&w.zbuf, w.opts.Gzip)
+	} else {
+		w.gz.Reset(&w.zbuf)
+	}
+	// Writes to a bytes.Buffer cannot fail.
+	w.gz.Write(p)
+	w.gz.Close()
+	return w.zbuf.Bytes()
 }
 
 func (w *Writer) now() time.Time {

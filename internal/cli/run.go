@@ -43,7 +43,9 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	procLog := newProcessLog(env)
 	defer procLog.Close() // after the last message
 	log := slog.New(procLog)
+	// nginx lower-cases the host name for $hostname and syslog headers.
 	hostname, _ := os.Hostname()
+	hostname = strings.ToLower(hostname)
 	// The server opens the error_log targets of every level, once per
 	// path, and points procLog at the main ones.
 	srv, err := server.New(cfg, server.Options{Hostname: hostname, PID: os.Getpid(), Version: Version, ProcessLog: procLog, Stderr: env.Stderr,

@@ -88,6 +88,9 @@ type loader struct {
 	main    *level
 	events  *level
 	stream  *streamState
+	// logBuffers holds the first buffered access_log of each file, so a
+	// second one with other buffer, flush or gzip values fails as in nginx.
+	logBuffers map[string]AccessLog
 }
 
 // level is one configuration level with the settings it set, for

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"strings"
 
 	"github.com/straitproxy/strait/internal/ngxconf"
@@ -15,12 +16,14 @@ func logDirectives() []Directive {
 			Module: modLog, Doc: "Names an access log format; the strings are concatenated.", multi: true,
 			Set: setLogFormat},
 		{Name: "access_log", Contexts: streamSrv, Args: Arg1More,
-			Syntax:  "path format [buffer=size] [flush=time] [if=condition] | off",
+			Syntax:  "path format [buffer=size] [gzip[=level]] [flush=time] [if=condition] | syslog:server=address[,parameter=value] format [if=condition] | off",
 			Default: "off", Module: modLog, Doc: "Writes one line per session; a level with its own access_log replaces the outer ones.",
 			multi: true, Set: setAccessLog,
 			inherit: func(c, p *Server) { c.AccessLogs = p.AccessLogs }},
-		notYet("open_log_file_cache", streamSrv, Arg1234, "max=N [inactive=time] [min_uses=N] [valid=time] | off", "off", modLog,
-			"Cache of log file descriptors for paths with variables."),
+		{Name: "open_log_file_cache", Contexts: streamSrv, Args: Arg1234,
+			Syntax: "max=N [inactive=time] [min_uses=N] [valid=time] | off", Default: "off", Status: Ignored, Module: modLog,
+			Doc: "Caches descriptors of log files named with variables; strait has no such names yet and opens each log file once.",
+			Set: setOpenLogFileCache},
 	}
 }
 
@@ -63,41 +66,115 @@ func setAccessLog(s *scope, d *ngxconf.Directive) error {
 		srv.AccessLogs = nil
 		return nil
 	}
+	al := AccessLog{Path: path, Pos: stmtPos(d)}
 	if strings.HasPrefix(path, "syslog:") {
-		return errorf(d, "\"syslog:\" targets of %q are not supported yet", d.Name)
-	}
-	if strings.Contains(path, "$") {
-		return errorf(d, "variables in %q paths are not supported yet", d.Name)
+		var err error
+		if al.Syslog, err = s.l.parseSyslog(d, path); err != nil {
+			return err
+		}
+	} else {
+		if strings.Contains(path, "$") {
+			return errorf(d, "variables in %q paths are not supported yet", d.Name)
+		}
+		al.Path = s.l.prefixPath(path)
 	}
 	if len(d.Args) < 2 {
 		return errorf(d, "log format is not specified")
 	}
-	format := d.Args[1].Value
-	if _, ok := s.l.cfg.Stream.LogFormats[format]; !ok {
-		return errorf(d, "unknown log format %q", format)
+	al.Format = d.Args[1].Value
+	if _, ok := s.l.cfg.Stream.LogFormats[al.Format]; !ok {
+		return errorf(d, "unknown log format %q", al.Format)
 	}
-	al := AccessLog{Path: s.l.prefixPath(path), Format: format, Pos: stmtPos(d)}
+	if err := accessLogParams(d, &al); err != nil {
+		return err
+	}
+	switch {
+	case al.Flush > 0 && al.Buffer == 0:
+		return errorf(d, "no buffer is defined for access_log %q", path)
+	case al.Buffer > 0 && al.Syslog != nil:
+		return errorf(d, "logs to syslog cannot be buffered")
+	case al.Buffer > 0:
+		key := filepath.Clean(al.Path)
+		if first, ok := s.l.logBuffers[key]; ok {
+			if first.Buffer != al.Buffer || first.Flush != al.Flush || first.Gzip != al.Gzip {
+				return errorf(d, "access_log %q already defined with conflicting parameters", path)
+			}
+		} else {
+			if s.l.logBuffers == nil {
+				s.l.logBuffers = map[string]AccessLog{}
+			}
+			s.l.logBuffers[key] = al
+		}
+	}
+	srv.AccessLogs = append(srv.AccessLogs, al)
+	return nil
+}
+
+// accessLogParams parses buffer=, flush=, gzip[=level] and if= as
+// ngx_stream_log_set_log does: gzip without a buffer size means 64k,
+// whichever order the two come in.
+func accessLogParams(d *ngxconf.Directive, al *AccessLog) error {
 	for _, a := range d.Args[2:] {
-		name, val, _ := strings.Cut(a.Value, "=")
+		name, val, hasVal := strings.Cut(a.Value, "=")
 		var err error
-		switch name {
-		case "buffer":
-			if al.Buffer, err = parseSize(val); err != nil {
+		switch {
+		case name == "buffer" && hasVal:
+			if al.Buffer, err = parseSize(val); err != nil || al.Buffer == 0 {
 				return errorf(d, "invalid buffer size %q", val)
 			}
-		case "flush":
+		case name == "flush" && hasVal:
 			if al.Flush, err = parseMsec(val); err != nil || al.Flush == 0 {
 				return errorf(d, "invalid flush time %q", val)
 			}
-		case "if":
+		case name == "gzip":
+			if al.Buffer == 0 {
+				al.Buffer = 64 << 10
+			}
+			al.Gzip = 1 // zlib's Z_BEST_SPEED, nginx's default level
+			if hasVal {
+				if al.Gzip, err = parseNumber(val); err != nil || al.Gzip < 1 || al.Gzip > 9 {
+					return errorf(d, "invalid compression level %q", val)
+				}
+			}
+		case name == "if" && hasVal:
 			al.If = val
-		case "gzip":
-			return errorf(d, "the \"gzip\" parameter of %q is not supported yet", d.Name)
 		default:
 			return errorf(d, "invalid parameter %q", a.Value)
 		}
 	}
-	srv.AccessLogs = append(srv.AccessLogs, al)
+	return nil
+}
+
+// setOpenLogFileCache validates open_log_file_cache as
+// ngx_stream_log_open_file_cache does. The cache only matters for
+// access_log paths with variables, which strait refuses for now, so the
+// directive is accepted with a warning and changes nothing.
+func setOpenLogFileCache(_ *scope, d *ngxconf.Directive) error {
+	max, off := 0, false
+	for _, a := range d.Args {
+		v := a.Value
+		var err error
+		switch {
+		case strings.HasPrefix(v, "max="):
+			max, err = parseNumber(v[len("max="):])
+		case strings.HasPrefix(v, "inactive="):
+			_, err = parseSec(v[len("inactive="):])
+		case strings.HasPrefix(v, "min_uses="):
+			_, err = parseNumber(v[len("min_uses="):])
+		case strings.HasPrefix(v, "valid="):
+			_, err = parseSec(v[len("valid="):])
+		case v == "off":
+			off = true
+		default:
+			err = errInvalidValue
+		}
+		if err != nil {
+			return errorf(d, "invalid \"open_log_file_cache\" parameter %q", v)
+		}
+	}
+	if !off && max == 0 {
+		return errorf(d, "\"open_log_file_cache\" must have \"max\" parameter")
+	}
 	return nil
 }
 
@@ -106,12 +183,17 @@ var logLevels = []string{"debug", "info", "notice", "warn", "error", "crit", "al
 // setErrorLog parses `error_log file [level]` for main, stream and server.
 func setErrorLog(s *scope, d *ngxconf.Directive) error {
 	path := d.Args[0].Value
-	if strings.HasPrefix(path, "syslog:") || strings.HasPrefix(path, "memory:") {
-		prefix, _, _ := strings.Cut(path, ":")
-		return errorf(d, "%q targets of \"error_log\" are not supported yet", prefix+":")
+	if strings.HasPrefix(path, "memory:") {
+		return errorf(d, "\"memory:\" targets of \"error_log\" are not supported yet")
 	}
 	el := ErrorLog{Path: path, Level: "error", Pos: stmtPos(d)}
-	if path != "stderr" {
+	switch {
+	case strings.HasPrefix(path, "syslog:"):
+		var err error
+		if el.Syslog, err = s.l.parseSyslog(d, path); err != nil {
+			return err
+		}
+	case path != "stderr":
 		el.Path = s.l.prefixPath(path)
 	}
 	if len(d.Args) > 2 {

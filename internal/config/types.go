@@ -50,9 +50,21 @@ type Main struct {
 
 // ErrorLog is one error_log target.
 type ErrorLog struct {
-	Path  string // absolute path, or "stderr"
-	Level string // nginx level name: debug info notice warn error crit alert emerg
-	Pos   ngxconf.Pos
+	Path   string  // absolute path, "stderr", or the "syslog:..." target as written
+	Syslog *Syslog // the parsed target when Path starts with "syslog:"
+	Level  string  // nginx level name: debug info notice warn error crit alert emerg
+	Pos    ngxconf.Pos
+}
+
+// Syslog is a parsed "syslog:server=address[,facility=...][,severity=...]
+// [,tag=...][,nohostname]" target of error_log or access_log.
+type Syslog struct {
+	Network    string // "udp" or "unixgram"
+	Addr       string // "ip:port", resolved once at load as nginx does, or a socket path
+	Facility   int    // index into syslog.Facilities; local7 (23) by default
+	Severity   int    // index into syslog.Severities; info (6) by default; error_log lines use their own level
+	Tag        string // "nginx" by default
+	NoHostname bool
 }
 
 // Stream is the stream {} block.
@@ -239,10 +251,12 @@ type LogFormat struct {
 
 // AccessLog is one access_log target.
 type AccessLog struct {
-	Path   string // absolute, or "syslog:" refused earlier
-	Format string // name of a LogFormat
+	Path   string  // absolute, or the "syslog:..." target as written
+	Syslog *Syslog // the parsed target when Path starts with "syslog:"
+	Format string  // name of a LogFormat
 	Buffer int
 	Flush  time.Duration
+	Gzip   int    // compression level 1-9 of each flushed buffer; 0: none
 	If     string // variable whose "" or "0" value skips the record
 	Pos    ngxconf.Pos
 }

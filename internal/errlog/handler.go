@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/straitproxy/strait/internal/syslog"
 )
 
 // Options configures a Handler.
@@ -26,16 +28,29 @@ type Handler struct {
 	group  string // key prefix from WithGroup, "" or "a.b."
 }
 
-// output is the destination shared by a handler and its derivatives.
+// output is the destination shared by a handler and its derivatives:
+// a writer, or a syslog peer.
 type output struct {
 	mu   sync.Mutex
 	w    io.Writer
 	bufs sync.Pool // *[]byte
+
+	peer  *syslog.Peer
+	onErr func(error) // reports of failed sends to peer; nil drops them
 }
 
 // NewHandler returns a handler writing records at level or above to w.
 func NewHandler(w io.Writer, level Level, opts Options) *Handler {
 	return &Handler{out: &output{w: w}, level: level, opts: opts}
+}
+
+// NewSyslogHandler returns a handler sending records at level or above to
+// a syslog peer, one datagram each: the line the file handler would write,
+// without its newline, behind a syslog header whose severity is the
+// record's level (nginx ignores the target's severity= for error logs).
+// Sends never wait; onErr receives the spaced reports about failed ones.
+func NewSyslogHandler(p *syslog.Peer, level Level, opts Options, onErr func(error)) *Handler {
+	return &Handler{out: &output{peer: p, onErr: onErr}, level: level, opts: opts}
 }
 
 // Enabled reports whether records at l are written.
@@ -81,8 +96,13 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 		return true
 	})
 
+	t := h.now(r)
 	bp := h.out.buffer()
-	b := h.appendHeader(*bp, r)
+	b := *bp
+	if h.out.peer != nil {
+		b = h.out.peer.AppendHeader(b, syslogSeverity(r.Level), t)
+	}
+	b = h.appendHeader(b, r.Level, t)
 	if f.hasConn {
 		b = append(b, '*')
 		b = strconv.AppendUint(b, f.conn, 10)
@@ -98,6 +118,18 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 			return true
 		})
 	}
+	if h.out.peer != nil {
+		err := h.out.peer.SendRaw(b)
+		*bp = b
+		h.out.release(bp)
+		// Reported after the buffer is back: the report may come back
+		// here through the main error log (the failure is then counted,
+		// not reported again).
+		if err != nil && h.out.onErr != nil {
+			h.out.onErr(err)
+		}
+		return err
+	}
 	b = append(b, '\n')
 
 	h.out.mu.Lock()
@@ -108,16 +140,32 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	return err
 }
 
-func (h *Handler) appendHeader(b []byte, r slog.Record) []byte {
-	t := r.Time
-	if h.opts.Now != nil {
-		t = h.opts.Now()
-	} else if t.IsZero() {
-		t = time.Now()
+func (h *Handler) now(r slog.Record) time.Time {
+	switch {
+	case h.opts.Now != nil:
+		return h.opts.Now()
+	case r.Time.IsZero():
+		return time.Now()
 	}
+	return r.Time
+}
+
+// syslogSeverity is the syslog severity of an nginx level (emerg 0 ...
+// debug 7), as ngx_syslog_writer computes it.
+func syslogSeverity(l Level) int {
+	name := LevelName(l)
+	for i, s := range syslog.Severities {
+		if s == name {
+			return i
+		}
+	}
+	return len(syslog.Severities) - 1
+}
+
+func (h *Handler) appendHeader(b []byte, level Level, t time.Time) []byte {
 	b = t.AppendFormat(b, "2006/01/02 15:04:05")
 	b = append(b, " ["...)
-	b = append(b, LevelName(r.Level)...)
+	b = append(b, LevelName(level)...)
 	b = append(b, "] "...)
 	b = strconv.AppendInt(b, int64(h.opts.PID), 10)
 	b = append(b, '#')

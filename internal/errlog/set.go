@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/straitproxy/strait/internal/syslog"
 )
 
 // Target is one error_log directive: a path ("stderr" for standard
@@ -14,6 +16,10 @@ import (
 type Target struct {
 	Path  string
 	Level Level
+	// Syslog, when set, makes this a syslog target (Path is then its
+	// text as written, which names the peer). Hostname, Now and Dial
+	// left empty come from the Set.
+	Syslog *syslog.Options
 }
 
 // SetOptions configures a Set.
@@ -21,6 +27,11 @@ type SetOptions struct {
 	PID    int              // printed as PID#PID
 	Now    func() time.Time // clock for timestamps; nil uses the record time
 	Stderr io.Writer        // where "stderr" targets write; nil means os.Stderr
+	// Hostname goes into syslog headers (nginx: lower-cased gethostname).
+	Hostname string
+	// OnSyslogError receives the spaced reports about failed sends to
+	// syslog targets; nil drops them.
+	OnSyslogError func(error)
 }
 
 // Set is the error log of one configuration: every error_log file it
@@ -38,6 +49,7 @@ type Set struct {
 	mu       sync.Mutex
 	files    map[string]*File
 	order    []*File // opening order, for Reopen and Close
+	peers    map[string]*syslog.Peer
 	toStderr bool
 	refs     int
 }
@@ -57,6 +69,10 @@ func (s *Set) Open(targets []Target) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, t := range targets {
+		if t.Syslog != nil {
+			s.peerLocked(t)
+			continue
+		}
 		if _, err := s.fileLocked(t.Path); err != nil {
 			return err
 		}
@@ -71,6 +87,11 @@ func (s *Set) Handler(targets []Target) (slog.Handler, error) {
 	defer s.mu.Unlock()
 	handlers := make([]slog.Handler, 0, len(targets))
 	for _, t := range targets {
+		if t.Syslog != nil {
+			handlers = append(handlers, NewSyslogHandler(s.peerLocked(t), t.Level,
+				Options{PID: s.opts.PID, Now: s.opts.Now}, s.opts.OnSyslogError))
+			continue
+		}
 		w, err := s.fileLocked(t.Path)
 		if err != nil {
 			return nil, err
@@ -107,6 +128,27 @@ func (s *Set) fileLocked(path string) (io.Writer, error) {
 	s.files[path] = f
 	s.order = append(s.order, f)
 	return f, nil
+}
+
+// peerLocked returns the peer of a syslog target, shared by every
+// context naming the same target. It opens no socket yet.
+func (s *Set) peerLocked(t Target) *syslog.Peer {
+	if p, ok := s.peers[t.Path]; ok {
+		return p
+	}
+	o := *t.Syslog
+	if o.Hostname == "" {
+		o.Hostname = s.opts.Hostname
+	}
+	if o.Now == nil {
+		o.Now = s.opts.Now
+	}
+	p := syslog.New(o)
+	if s.peers == nil {
+		s.peers = map[string]*syslog.Peer{}
+	}
+	s.peers[t.Path] = p
+	return p
 }
 
 // ToStderr reports whether some target so far is standard error.
@@ -146,12 +188,15 @@ func (s *Set) Release() error {
 		s.mu.Unlock()
 		return nil
 	}
-	files := s.order
-	s.order, s.files = nil, map[string]*File{}
+	files, peers := s.order, s.peers
+	s.order, s.files, s.peers = nil, map[string]*File{}, nil
 	s.mu.Unlock()
 	var errs []error
 	for _, f := range files {
 		errs = append(errs, f.Close())
+	}
+	for _, p := range peers {
+		errs = append(errs, p.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -100,8 +100,14 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 		if !ok {
 			return nil, fmt.Errorf("unknown log format %q in %s", al.Format, al.Pos)
 		}
+		if o := syslogOptions(al.Syslog); o != nil {
+			o.Hostname, o.Now = srv.opts.Hostname, srv.opts.Now
+			l := &accesslog.Log{Format: f, Syslog: snap.files.Syslog(al.Path, *o), If: snap.vars.conds[al.If]}
+			b.logs = append(b.logs, l)
+			continue
+		}
 		w, err := snap.files.Get(al.Path, accesslog.WriterOptions{
-			Buffer: al.Buffer, Flush: al.Flush,
+			Buffer: al.Buffer, Flush: al.Flush, Gzip: al.Gzip,
 			OnError: func(err error) { snap.log.Log(context.Background(), errlog.LevelAlert, err.Error()) },
 			Now:     srv.opts.Now,
 		})

@@ -1,10 +1,13 @@
 package server
 
 import (
+	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/errlog"
+	"github.com/straitproxy/strait/internal/syslog"
 )
 
 // defaultErrorLog is used when no error_log is configured anywhere.
@@ -18,6 +21,7 @@ var defaultErrorLog = []config.ErrorLog{{Path: "stderr", Level: "error"}}
 type errorLogs struct {
 	set      *errlog.Set // nil when Options.Logger replaces the error log
 	fixed    *slog.Logger
+	mu       sync.Mutex // guards main for the syslog failure reports
 	main     *slog.Logger
 	mainHand slog.Handler
 }
@@ -30,7 +34,19 @@ func (srv *Server) openErrorLogs(cfg *config.Config) (*errorLogs, error) {
 	if srv.opts.Logger != nil {
 		return &errorLogs{fixed: srv.opts.Logger, main: srv.opts.Logger, mainHand: srv.opts.Logger.Handler()}, nil
 	}
-	el := &errorLogs{set: errlog.NewSet(errlog.SetOptions{PID: srv.opts.PID, Now: srv.opts.Now, Stderr: srv.opts.Stderr})}
+	el := &errorLogs{}
+	el.set = errlog.NewSet(errlog.SetOptions{
+		PID: srv.opts.PID, Now: srv.opts.Now, Stderr: srv.opts.Stderr,
+		Hostname: srv.opts.Hostname,
+		// Failed sends to a syslog error_log are reported, spaced, through
+		// the main error log, which may be that syslog target itself:
+		// the report is then one more counted failure, not a loop.
+		OnSyslogError: func(err error) {
+			if l := el.mainLogger(); l != nil {
+				l.Log(context.Background(), errlog.LevelAlert, err.Error())
+			}
+		},
+	})
 	all := [][]config.ErrorLog{cfg.Main.ErrorLogs}
 	if st := cfg.Stream; st != nil {
 		all = append(all, st.ErrorLogs)
@@ -48,13 +64,22 @@ func (srv *Server) openErrorLogs(cfg *config.Config) (*errorLogs, error) {
 			return nil, err
 		}
 	}
-	var err error
-	if el.main, err = el.logger(cfg.Main.ErrorLogs); err != nil {
+	main, err := el.logger(cfg.Main.ErrorLogs)
+	if err != nil {
 		el.release()
 		return nil, err
 	}
-	el.mainHand = el.main.Handler()
+	el.mu.Lock()
+	el.main, el.mainHand = main, main.Handler()
+	el.mu.Unlock()
 	return el, nil
+}
+
+// mainLogger is the main error log once it is built.
+func (el *errorLogs) mainLogger() *slog.Logger {
+	el.mu.Lock()
+	defer el.mu.Unlock()
+	return el.main
 }
 
 // logger returns the logger for a context's targets (nil or empty: the
@@ -80,7 +105,7 @@ func errlogTargets(targets []config.ErrorLog) ([]errlog.Target, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, errlog.Target{Path: t.Path, Level: level})
+		out = append(out, errlog.Target{Path: t.Path, Level: level, Syslog: syslogOptions(t.Syslog)})
 	}
 	return out, nil
 }
@@ -109,5 +134,16 @@ func (el *errorLogs) reopen() error {
 func (el *errorLogs) release() {
 	if el != nil && el.set != nil {
 		el.set.Release()
+	}
+}
+
+// syslogOptions converts a parsed syslog: target; nil stays nil.
+func syslogOptions(s *config.Syslog) *syslog.Options {
+	if s == nil {
+		return nil
+	}
+	return &syslog.Options{
+		Network: s.Network, Addr: s.Addr, Facility: s.Facility, Severity: s.Severity,
+		Tag: s.Tag, NoHostname: s.NoHostname,
 	}
 }

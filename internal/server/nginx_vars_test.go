@@ -3,11 +3,9 @@ package server
 import (
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/straitproxy/strait/internal/straittest"
@@ -76,30 +74,8 @@ func TestVariablesAgreeWithNginx(t *testing.T) {
 	ngxDir := t.TempDir()
 	nln1, n1 := listenPort(t)
 	nln2, n2 := listenPort(t)
-	conf := filepath.Join(ngxDir, "nginx.conf")
 	text := "load_module " + nginxStreamModule + ";\nevents {}\n" + fill(ngxDir, varsConfig, n1, n2)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// nginx takes its sockets from the NGINX variable, bound here first;
-	// its master process stays on, since nginx 1.22 in single-process mode
-	// crashes on inherited sockets. Its own process group lets the worker
-	// go with the master.
-	cmd := exec.Command(nginx, "-e", "stderr", "-p", ngxDir+"/", "-c", conf,
-		"-g", "daemon off; worker_processes 1; pid "+filepath.Join(ngxDir, "nginx.pid")+";")
-	stderr := &straittest.LockedBuffer{}
-	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	release := straittest.PassListeners(t, cmd, "NGINX", nln1, nln2)
-	err := cmd.Start()
-	release()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		cmd.Wait()
-	}()
+	stderr := startNginx(t, nginx, ngxDir, text, nln1, nln2)
 	waitFor(t, "nginx to listen", func() bool {
 		c, err := net.Dial("tcp", "127.0.0.1:"+n1)
 		if err != nil {

@@ -60,7 +60,13 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	if len(b.logs) > 0 {
 		for _, al := range b.logs {
 			if err := al.Record(rec); err != nil {
-				log.Log(context.Background(), errlog.LevelAlert, err.Error(), logContext(ps)...)
+				// nginx warns about a failed send to syslog and alerts
+				// about a failed write to a file.
+				level := errlog.LevelAlert
+				if al.Syslog != nil {
+					level = errlog.LevelWarn
+				}
+				log.Log(context.Background(), level, err.Error(), logContext(ps)...)
 			}
 		}
 	}
