@@ -186,9 +186,27 @@ stream {
 		}
 		return nil
 	})
+	// On a loaded machine the checks above can agree while strait is
+	// still taking sessions: settled means the count stays put for a
+	// while (bounded by eventually's deadline).
+	same := 0
+	eventually(t, "the session count to stay put", func() error {
+		now := len(accepted.FindAllStringSubmatch(errorLog(), -1))
+		if now != len(held) {
+			held, same = accepted.FindAllStringSubmatch(errorLog(), -1), 0
+			return fmt.Errorf("still changing: %d sessions", now)
+		}
+		if same++; same < 10 {
+			return fmt.Errorf("%d sessions for %d polls", now, same)
+		}
+		return nil
+	})
 	t.Logf("strait holds %d sessions with %d open files", len(held), limit)
 	if len(held) < atLeast || len(held) >= clients {
-		t.Fatalf("strait holds %d sessions with %d open files, want at least %d and fewer than the %d clients", len(held), limit, atLeast, clients)
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid))
+		log := errorLog()
+		t.Fatalf("strait holds %d sessions with %d open files (%d descriptors open now), want at least %d and fewer than the %d clients; error log ends:\n%s",
+			len(held), limit, len(fds), atLeast, clients, log[max(0, len(log)-3000):])
 	}
 	// Every session accepted is proxied end to end.
 	var wg sync.WaitGroup
