@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/straitproxy/strait/internal/failreport"
 	"github.com/straitproxy/strait/internal/ngxconf"
 )
 
@@ -14,19 +15,17 @@ import (
 // add an alert line to the error log for every session.
 const ReportInterval = 60 * time.Second
 
-// failureReports decides which failed writes to one file are reported.
-// The first failure after a healthy period is reported at once, in
-// nginx's words; further failures are counted and summed up in at most
-// one report per ReportInterval, made when the next failure comes after
-// the interval has passed. A successful write ends the failing period: a
-// count not yet reported is summed up then, and the next failure is
-// reported at once again. The caller serializes calls (Writer.mu).
+// failureReports decides which failed writes to one file are reported
+// (see failreport) and words them as nginx does. The caller serializes
+// calls (Writer.mu).
 type failureReports struct {
-	path    string
-	failing bool
-	last    time.Time // when the last report was made
-	held    int       // failures since then, not reported yet
-	reason  string    // why the latest failure failed, for summaries
+	path   string
+	spacer failreport.Spacer
+	reason string // why the latest failure failed, for summaries
+}
+
+func newFailureReports(path string) failureReports {
+	return failureReports{path: path, spacer: failreport.Spacer{Interval: ReportInterval}}
 }
 
 // failed records a failed write of size bytes (n written, err the cause)
@@ -40,39 +39,23 @@ func (r *failureReports) failed(now time.Time, n, size int, err error) error {
 		r.reason = fmt.Sprintf("incomplete: %d of %d", n, size)
 		msg = fmt.Sprintf("write() to %q was incomplete: %d of %d", r.path, n, size)
 	}
-	if !r.failing {
-		r.failing, r.last, r.held = true, now, 0
+	first, held := r.spacer.Failed(now)
+	if first {
 		return errors.New(msg)
 	}
-	r.held++
-	if now.Sub(r.last) < ReportInterval {
-		return nil
-	}
-	r.last = now
-	return r.summary()
+	return r.summary(held)
 }
 
 // succeeded records a successful write and returns the summary of the
 // failures not reported yet, or nil.
 func (r *failureReports) succeeded() error {
-	if !r.failing {
-		return nil
-	}
-	var err error
-	if r.held > 0 {
-		err = r.summary()
-	}
-	r.failing, r.held = false, 0
-	return err
+	return r.summary(r.spacer.Succeeded())
 }
 
-// summary words the held failures and starts counting anew.
-func (r *failureReports) summary() error {
-	noun := "writes"
-	if r.held == 1 {
-		noun = "write"
+// summary words held failures; nil for none.
+func (r *failureReports) summary(held int) error {
+	if held == 0 {
+		return nil
 	}
-	err := fmt.Errorf("%d more %s to %q failed (%s)", r.held, noun, r.path, r.reason)
-	r.held = 0
-	return err
+	return fmt.Errorf("%d more %s to %q failed (%s)", held, failreport.Plural(held, "write"), r.path, r.reason)
 }

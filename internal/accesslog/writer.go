@@ -75,7 +75,7 @@ func open(path string, opts WriterOptions, after afterFunc) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{path: path, opts: opts, after: after, file: f, failures: failureReports{path: path}}
+	w := &Writer{path: path, opts: opts, after: after, file: f, failures: newFailureReports(path)}
 	if opts.Buffer > 0 {
 		w.buf = make([]byte, 0, opts.Buffer)
 	}
@@ -167,8 +167,8 @@ func (w *Writer) writeFile(p []byte) error {
 	}
 	n, err := w.file.Write(p)
 	if err == nil && n == len(p) {
-		if w.failures.failing {
-			w.report(w.failures.succeeded())
+		if summary := w.failures.succeeded(); summary != nil {
+			w.report(summary)
 		}
 		return nil
 	}

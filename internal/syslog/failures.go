@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"syscall"
 	"time"
+
+	"github.com/straitproxy/strait/internal/failreport"
 )
 
 // ReportInterval is the shortest time between two reports about failed
@@ -35,56 +37,41 @@ func (e *opError) reason() string {
 	return e.err.Error()
 }
 
-// failureReports decides which failed sends to one target are reported:
-// the first failure after a healthy period at once, further ones counted
-// and summed up at most once per ReportInterval, and a count not yet
-// reported when sends succeed again. The caller serializes calls.
+// failureReports decides which failed sends to one target are reported
+// (see failreport) and words them as nginx does. The caller serializes
+// calls.
 type failureReports struct {
-	server  string
-	failing bool
-	last    time.Time
-	held    int
-	reason  string
+	server string
+	spacer failreport.Spacer
+	reason string
+}
+
+func newFailureReports(server string) failureReports {
+	return failureReports{server: server, spacer: failreport.Spacer{Interval: ReportInterval}}
 }
 
 // failed records a failed send and returns the report to make now, or nil.
 func (r *failureReports) failed(now time.Time, e *opError) error {
 	r.reason = e.reason()
-	if !r.failing {
-		r.failing, r.last, r.held = true, now, 0
-		if e.err == nil {
-			return fmt.Errorf("%s was %s while logging to syslog, server: %s", e.op, r.reason, r.server)
-		}
+	first, held := r.spacer.Failed(now)
+	switch {
+	case first && e.err == nil:
+		return fmt.Errorf("%s was %s while logging to syslog, server: %s", e.op, r.reason, r.server)
+	case first:
 		return fmt.Errorf("%s failed (%s) while logging to syslog, server: %s", e.op, r.reason, r.server)
 	}
-	r.held++
-	if now.Sub(r.last) < ReportInterval {
-		return nil
-	}
-	r.last = now
-	return r.summary()
+	return r.summary(held)
 }
 
 // succeeded records a successful send and returns the summary of the
 // failures not reported yet, or nil.
 func (r *failureReports) succeeded() error {
-	if !r.failing {
-		return nil
-	}
-	var err error
-	if r.held > 0 {
-		err = r.summary()
-	}
-	r.failing, r.held = false, 0
-	return err
+	return r.summary(r.spacer.Succeeded())
 }
 
-func (r *failureReports) summary() error {
-	noun := "sends"
-	if r.held == 1 {
-		noun = "send"
+func (r *failureReports) summary(held int) error {
+	if held == 0 {
+		return nil
 	}
-	err := fmt.Errorf("%d more %s failed (%s) while logging to syslog, server: %s", r.held, noun, r.reason, r.server)
-	r.held = 0
-	return err
+	return fmt.Errorf("%d more %s failed (%s) while logging to syslog, server: %s", held, failreport.Plural(held, "send"), r.reason, r.server)
 }

@@ -69,7 +69,7 @@ func New(opts Options) *Peer {
 	if opts.Dial == nil {
 		opts.Dial = net.Dial
 	}
-	return &Peer{opts: opts, failures: failureReports{server: serverName(opts)}}
+	return &Peer{opts: opts, failures: newFailureReports(serverName(opts))}
 }
 
 // serverName names the target in reports as nginx does: "ip:port", or

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -20,22 +19,10 @@ import (
 func TestStraitPKIDrivesRedis(t *testing.T) {
 	server := needTool(t, "redis-server")
 	cli := needTool(t, "redis-cli")
-	bin := buildStrait(t)
 	dir := t.TempDir()
-	pw := filepath.Join(dir, "password")
-	if err := os.WriteFile(pw, []byte("correct horse\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pki := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(bin, append([]string{"pki"}, append(args, "--dir", dir)...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("strait pki %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	pki := straitPKI(t, dir)
 	pki("init")
-	client := pki("issue", "client", "backend", "--encrypt", "--password-file", pw)
+	client := pki("issue", "client", "backend", "--encrypt", "--password-file", filepath.Join(dir, "password"))
 	pki("issue", "server", "redis.internal")
 	peer := startRedis(t, server, "--bind", "127.0.0.1", "--port", "0",
 		"--tls-cert-file", filepath.Join(dir, "redis.internal.crt"),

@@ -19,22 +19,10 @@ import (
 // new CRL refuses the upstream.
 func TestStraitPKIDrivesTheArticle(t *testing.T) {
 	openssl := needTool(t, "openssl")
-	bin := buildStrait(t)
 	dir := t.TempDir()
-	pw := filepath.Join(dir, "password")
-	if err := os.WriteFile(pw, []byte("correct horse\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pki := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(bin, append([]string{"pki"}, append(args, "--dir", dir)...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("strait pki %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	pki := straitPKI(t, dir)
 	pki("init")
-	client := pki("issue", "client", "backend", "--encrypt", "--password-file", pw)
+	client := pki("issue", "client", "backend", "--encrypt", "--password-file", filepath.Join(dir, "password"))
 	pki("issue", "server", "backend1.example.com", "--san", "backend")
 
 	// The upstream: the server certificate and the intermediate, and the
@@ -104,5 +92,22 @@ func TestStraitPKIDrivesTheArticle(t *testing.T) {
 	}
 	if log := st.Log.String(); !strings.Contains(log, "certificate revoked") {
 		t.Errorf("error log does not say the certificate is revoked:\n%s", log)
+	}
+}
+
+// straitPKI writes a password file into dir and returns a function that
+// runs the built binary's `strait pki` with a CA in dir.
+func straitPKI(t *testing.T, dir string) func(args ...string) string {
+	bin := buildStrait(t)
+	if err := os.WriteFile(filepath.Join(dir, "password"), []byte("correct horse\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, append([]string{"pki"}, append(args, "--dir", dir)...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("strait pki %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
 	}
 }
