@@ -89,6 +89,23 @@ type Upstream struct {
 	Name    string
 	Pos     ngxconf.Pos
 	Servers []UpstreamServer
+	Balance Balance `json:",omitzero"`
+	// Zone and ZoneSize are the zone directive's name and size; strait
+	// keeps a group's peer state in one process, so the zone only names
+	// it.
+	Zone     string `json:",omitempty"`
+	ZoneSize int    `json:",omitempty"`
+}
+
+// Balance is an upstream's balancing method; the zero value is round
+// robin.
+type Balance struct {
+	Method     string      // "least_conn", "hash", "random" or "" (round robin)
+	Key        string      `json:",omitempty"` // hash key, an expression with variables
+	KeyPos     ngxconf.Pos `json:",omitzero"`
+	Consistent bool        `json:",omitempty"` // hash ... consistent
+	Two        bool        `json:",omitempty"` // random two [least_conn]
+	Pos        ngxconf.Pos
 }
 
 // UpstreamServer is one `server` line inside an upstream block.
