@@ -127,6 +127,9 @@ func (st *streamState) finish(l *loader) error {
 	if err := l.checkUpstreamZones(); err != nil {
 		return err
 	}
+	if err := l.checkHealthChecks(); err != nil {
+		return err
+	}
 	for _, p := range st.passes {
 		if err := l.linkPass(p); err != nil {
 			return err

@@ -74,6 +74,7 @@ type Stream struct {
 	LogFormats     map[string]*LogFormat
 	LimitConnZones map[string]*LimitConnZone
 	Maps           []*Map
+	Matches        map[string]*Match `json:",omitempty"` // match blocks by name
 	Geos           []*Geo          // in configuration order
 	SplitClients   []*SplitClients // in configuration order
 	ErrorLogs      []ErrorLog      // stream-level error_log; nil inherits Main
@@ -82,6 +83,31 @@ type Stream struct {
 	// resolver.
 	Resolvers       []string
 	ResolverTimeout time.Duration // default 30s
+}
+
+// HealthCheck is one health_check directive of a server block.
+type HealthCheck struct {
+	Interval   time.Duration // default 5s
+	Jitter     time.Duration
+	Fails      int // default 1
+	Passes     int // default 1
+	Port       int // 0: the peer's own port
+	Match      string `json:",omitempty"` // a match block's name
+	Mandatory  bool   `json:",omitempty"`
+	Persistent bool   `json:",omitempty"`
+	Pos        ngxconf.Pos
+}
+
+// Match is a match {} block: what a health check sends and expects.
+type Match struct {
+	Name string
+	// Send is written once connected (escapes such as \x80 decoded).
+	Send string `json:",omitempty"`
+	// Expect is the text the reply must contain, or with ExpectRegex a
+	// regular expression it must match; empty expects nothing.
+	Expect      string `json:",omitempty"`
+	ExpectRegex bool   `json:",omitempty"`
+	Pos         ngxconf.Pos
 }
 
 // Upstream is an upstream {} group.
@@ -127,6 +153,11 @@ type Server struct {
 	Listens   []Listen
 	ProxyPass ProxyPass
 	Proxy     Proxy
+	// HealthChecks are the block's health_check directives (a strait
+	// extension with NGINX Plus's syntax); HealthCheckTimeout bounds
+	// each check (default 5s).
+	HealthChecks       []HealthCheck `json:",omitempty"`
+	HealthCheckTimeout time.Duration
 	SSL       ProxySSL
 	Access    []AccessRule // allow/deny in order; empty allows all
 	// Return, when set, serves the block's sessions instead of

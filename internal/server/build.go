@@ -89,6 +89,11 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 			return nil, err
 		}
 		b.handler.HashKey = snap.vars.hashKeys[b.handler.Group.Name()]
+		runs, err := healthRuns(sc, b.handler.Group, b.tls, snap.cfg.Stream.Matches)
+		if err != nil {
+			return nil, err
+		}
+		snap.health = append(snap.health, runs...)
 	}
 	if b.access, err = compileAccess(sc.Access); err != nil {
 		return nil, fmt.Errorf("%w in %s", err, sc.Pos)

@@ -52,6 +52,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 	// The new configuration's watcher takes over the files; the old one
 	// must not rotate material for a configuration about to drain.
 	s.watch(next)
+	s.startChecks(next)
 	old.unwatch()
 	old.retire()
 	s.bg.Add(1)

@@ -158,6 +158,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.live[snap] = struct{}{}
 	snap.errLogs.publish(opts.ProcessLog)
 	s.watch(snap)
+	s.startChecks(snap)
 	return s, nil
 }
 

@@ -27,6 +27,8 @@ type groupSet struct {
 	// prev are the groups of the running snapshot by name: a group of
 	// the same name takes over their peers' state.
 	prev map[string]*upstream.Group
+	// mandatory: groups with mandatory health checks, [persistent too].
+	mandatory map[string][2]bool
 }
 
 // buildGroups builds the upstream groups of cfg; prev (may be nil) is
@@ -44,6 +46,7 @@ func (srv *Server) buildGroups(cfg *config.Config, prev *snapshot, log *slog.Log
 			gs.prev[g.Name()] = g
 		}
 	}
+	gs.mandatory = mandatoryChecks(cfg.Stream)
 	for _, u := range cfg.Stream.Upstreams {
 		specs := make([]upstream.ServerSpec, 0, len(u.Servers))
 		for _, s := range u.Servers {
@@ -59,6 +62,7 @@ func (srv *Server) buildGroups(cfg *config.Config, prev *snapshot, log *slog.Log
 		opts := gs.opts
 		opts.Method = balanceMethod(u.Balance)
 		opts.Previous = gs.prev[u.Name]
+		opts.Mandatory, opts.Persistent = gs.mandatory[u.Name][0], gs.mandatory[u.Name][1]
 		g, err := upstream.NewGroup(u.Name, specs, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%w in %s", err, u.Pos)
@@ -91,6 +95,7 @@ func (gs *groupSet) forProxyPass(pp config.ProxyPass, log *slog.Logger) (*upstre
 	}
 	opts := gs.opts
 	opts.Previous = gs.prev[pp.Address]
+	opts.Mandatory, opts.Persistent = gs.mandatory[pp.Address][0], gs.mandatory[pp.Address][1]
 	g, err := upstream.NewGroup(pp.Address, []upstream.ServerSpec{upstream.DefaultServerSpec(pp.Address, addrs...)}, opts)
 	if err != nil {
 		return nil, err

@@ -26,8 +26,10 @@ type Options struct {
 	// running on the old configuration keep counting on the same state.
 	Previous *Group
 	// Mandatory keeps peers new to the group out of balancing until an
-	// active health check has passed (health_check mandatory).
-	Mandatory bool
+	// active health check has passed (health_check mandatory); without
+	// Persistent, peers kept from Previous are checked again too.
+	Mandatory  bool
+	Persistent bool
 }
 
 // Group is one upstream group: primary peers, optional backup peers and
@@ -146,6 +148,16 @@ func NewGroup(name string, specs []ServerSpec, opts Options) (*Group, error) {
 	set, err := g.newPeerSetLocked(specs)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Mandatory && !opts.Persistent {
+		// NGINX Plus checks every server again after a reload unless
+		// the check is persistent; the sessions of the previous
+		// configuration keep their peers meanwhile.
+		for _, tier := range [][]*Peer{set.primary, set.backup} {
+			for _, p := range tier {
+				p.st.health.pending, p.st.health.passes = true, 0
+			}
+		}
 	}
 	g.set = set
 	g.z.keepOnly(set)
