@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/proxy"
@@ -139,7 +140,18 @@ func (s *Server) startChecks(snap *snapshot) {
 	ctx, cancel := context.WithCancel(s.rootCtx)
 	var wg sync.WaitGroup
 	for _, r := range snap.health {
-		wg.Go(func() { r.group.RunChecks(ctx, r.spec) })
+		spec := r.spec
+		if ticks := s.opts.HealthTicks; ticks != nil {
+			spec.Sleep = func(ctx context.Context, _ time.Duration) bool {
+				select {
+				case <-ticks:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			}
+		}
+		wg.Go(func() { r.group.RunChecks(ctx, spec) })
 	}
 	snap.mu.Lock()
 	snap.stopChecks = func() {

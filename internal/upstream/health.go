@@ -29,10 +29,10 @@ func (h *health) usable() bool { return !h.pending && !h.unhealthy }
 // state names the health state for status pages.
 func (h *health) state() string {
 	switch {
-	case h.pending:
-		return "checking"
 	case h.unhealthy:
 		return "unhealthy"
+	case h.pending:
+		return "checking"
 	case h.checks == 0:
 		return "unchecked"
 	}
