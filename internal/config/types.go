@@ -75,9 +75,9 @@ type Stream struct {
 	LimitConnZones map[string]*LimitConnZone
 	Maps           []*Map
 	Matches        map[string]*Match `json:",omitempty"` // match blocks by name
-	Geos           []*Geo          // in configuration order
-	SplitClients   []*SplitClients // in configuration order
-	ErrorLogs      []ErrorLog      // stream-level error_log; nil inherits Main
+	Geos           []*Geo            // in configuration order
+	SplitClients   []*SplitClients   // in configuration order
+	ErrorLogs      []ErrorLog        // stream-level error_log; nil inherits Main
 	// Resolvers are the resolver directive's name servers ("ip:port");
 	// when set they resolve host names at load instead of the system
 	// resolver.
@@ -89,9 +89,9 @@ type Stream struct {
 type HealthCheck struct {
 	Interval   time.Duration // default 5s
 	Jitter     time.Duration
-	Fails      int // default 1
-	Passes     int // default 1
-	Port       int // 0: the peer's own port
+	Fails      int    // default 1
+	Passes     int    // default 1
+	Port       int    // 0: the peer's own port
 	Match      string `json:",omitempty"` // a match block's name
 	Mandatory  bool   `json:",omitempty"`
 	Persistent bool   `json:",omitempty"`
@@ -158,8 +158,8 @@ type Server struct {
 	// each check (default 5s).
 	HealthChecks       []HealthCheck `json:",omitempty"`
 	HealthCheckTimeout time.Duration
-	SSL       ProxySSL
-	Access    []AccessRule // allow/deny in order; empty allows all
+	SSL                ProxySSL
+	Access             []AccessRule // allow/deny in order; empty allows all
 	// Return, when set, serves the block's sessions instead of
 	// proxy_pass (nginx's content handler is whichever came last).
 	Return     *Return
