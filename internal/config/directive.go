@@ -161,7 +161,7 @@ func Directives() []Directive {
 		mainDirectives(), eventsDirectives(), coreDirectives(),
 		proxyDirectives(), proxySSLDirectives(), upstreamDirectives(),
 		sslDirectives(), logDirectives(), accessDirectives(),
-		moduleDirectives(), otherDirectives(), commercialDirectives(),
+		moduleDirectives(), otherDirectives(), commercialDirectives(), healthDirectives(),
 	} {
 		all = append(all, part...)
 	}

@@ -249,7 +249,7 @@ func TestDefaults(t *testing.T) {
 		SSL: ProxySSL{Protocols: []string{"TLSv1.2", "TLSv1.3"}, Ciphers: "DEFAULT", VerifyDepth: 1,
 			SessionReuse: true, Pos: s.Pos},
 		LimitConnLogLevel: "error", TCPNoDelay: true, PrereadTimeout: 30 * time.Second,
-		PrereadBufferSize: 16384, ProxyProtocolTimeout: 30 * time.Second,
+		PrereadBufferSize: 16384, ProxyProtocolTimeout: 30 * time.Second, HealthCheckTimeout: 5 * time.Second,
 	}
 	if !reflect.DeepEqual(*s, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *s, want)

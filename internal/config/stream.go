@@ -18,6 +18,7 @@ type streamState struct {
 	resolvers       []string
 	resolverTimeout time.Duration
 	zoneRefs        []zoneRef
+	zoneSizes       map[string]int // upstream zones by name; 0 = no size yet
 }
 
 // passRef is a proxy_pass waiting for the upstream blocks that may
@@ -122,6 +123,12 @@ func (st *streamState) finish(l *loader) error {
 		if err := l.resolveUpstream(u); err != nil {
 			return err
 		}
+	}
+	if err := l.checkUpstreamZones(); err != nil {
+		return err
+	}
+	if err := l.checkHealthChecks(); err != nil {
+		return err
 	}
 	for _, p := range st.passes {
 		if err := l.linkPass(p); err != nil {

@@ -1,7 +1,7 @@
 package config
 
 // otherDirectives are the stream modules strait does not implement yet:
-// geoip, js, keyval, upstream health checks, zone_sync and pass.
+// geoip, js, keyval, zone_sync and pass.
 func otherDirectives() []Directive {
 	ss := streamSrv
 	const (
@@ -38,9 +38,6 @@ func otherDirectives() []Directive {
 		notYet("js_var", ss, Arg12, "$variable [value]", "", js, "Writable variable."),
 		notYet("keyval", CtxStream, Arg3, "key $variable zone=name", "", keyval, "Variable looked up in a key-value zone."),
 		notYet("keyval_zone", CtxStream, Arg1More, "zone=name:size [state=file] [timeout=time] [type=string|ip|prefix] [sync]", "", keyval, "Key-value shared memory zone."),
-		notYet("health_check", CtxServer, ArgAny, "[parameters]", "", hc, "Active health checks of the upstream group."),
-		notYet("health_check_timeout", ss, Arg1, "timeout", "5s", hc, "Timeout of health checks."),
-		notYet("match", CtxStream, ArgBlock|Arg1, "name { ... }", "", hc, "Expected health check response."),
 		notYet("zone_sync", CtxServer, ArgNone, "", "", zoneSync, "Synchronises shared memory zones across a cluster."),
 		notYet("zone_sync_buffers", ss, Arg2, "number size", "8 4k|8k", zoneSync, "Per-zone sync buffers."),
 		notYet("zone_sync_connect_retry_interval", ss, Arg1, "time", "1s", zoneSync, "Reconnect interval."),

@@ -19,14 +19,19 @@ func upstreamDirectives() []Directive {
 			Syntax: "address [weight=number] [max_conns=number] [max_fails=number] [fail_timeout=time] [backup] [down]",
 			Module: modUpstream, Doc: "A member of the group; a name resolving to several addresses adds each. resolve, service=, slow_start= are not supported yet.",
 			multi: true, Set: setUpstreamServer},
-		ignored("zone", CtxUpstream, Arg12, "name [size]", "", modUpstream,
-			"Shared memory for the group's state; strait always shares peer state."),
+		{Name: "zone", Contexts: CtxUpstream, Args: Arg12, Syntax: "name [size]", Module: modUpstream,
+			Doc: "Names the group's shared state. strait runs in one process, so every group's state is shared by all server blocks and kept across reloads for the peers that stay; the size is checked as nginx checks it.",
+			Set: setUpstreamZone},
 		notYet("state", CtxUpstream, Arg1, "file", "", modUpstream, "File with the group's servers, for dynamic reconfiguration."),
-		notYet("hash", CtxUpstream, Arg12, "key [consistent]", "", "ngx_stream_upstream_hash_module", "Balances by a hashed key."),
-		notYet("least_conn", CtxUpstream, ArgNone, "", "", "ngx_stream_upstream_least_conn_module", "Balances to the server with the fewest connections."),
+		{Name: "hash", Contexts: CtxUpstream, Args: Arg12, Syntax: "key [consistent]", Module: "ngx_stream_upstream_hash_module",
+			Doc: "Balances by the CRC32 of a key with variables, as nginx; consistent uses nginx's ketama points, so keys reach the servers nginx picks.",
+			Set: setBalance},
+		{Name: "least_conn", Contexts: CtxUpstream, Args: ArgNone, Module: "ngx_stream_upstream_least_conn_module",
+			Doc: "Balances to the server with the fewest active connections per weight; ties by weighted round robin.", Set: setBalance},
 		notYet("least_time", CtxUpstream, Arg12, "connect | first_byte | last_byte [inflight]", "", "ngx_stream_upstream_least_time_module",
 			"Balances to the server with the lowest average time."),
-		notYet("random", CtxUpstream, ArgNone|Arg12, "[two [method]]", "", "ngx_stream_upstream_random_module", "Balances to a random server."),
+		{Name: "random", Contexts: CtxUpstream, Args: ArgNone | Arg12, Syntax: "[two [least_conn]]", Module: "ngx_stream_upstream_random_module",
+			Doc: "Balances to a server drawn by weight; with two, the one of two draws with fewer connections.", Set: setBalance},
 	}
 }
 
@@ -60,7 +65,7 @@ func setUpstreamServer(s *scope, d *ngxconf.Directive) error {
 		Pos: stmtPos(d),
 	}
 	for _, a := range d.Args[1:] {
-		if err := upstreamParam(&us, d, a.Value); err != nil {
+		if err := upstreamParam(s, &us, d, a.Value); err != nil {
 			return err
 		}
 	}
@@ -79,7 +84,7 @@ func setUpstreamServer(s *scope, d *ngxconf.Directive) error {
 	return nil
 }
 
-func upstreamParam(us *UpstreamServer, d *ngxconf.Directive, p string) error {
+func upstreamParam(s *scope, us *UpstreamServer, d *ngxconf.Directive, p string) error {
 	name, val, hasVal := strings.Cut(p, "=")
 	for _, n := range upstreamParamsNotYet {
 		if n == name {
@@ -89,6 +94,9 @@ func upstreamParam(us *UpstreamServer, d *ngxconf.Directive, p string) error {
 	var err error
 	switch {
 	case p == "backup":
+		if m := s.ups.Balance.Method; m == "hash" || m == "random" {
+			return errorf(d, "balancing method does not support parameter \"backup\"")
+		}
 		us.Backup = true
 	case p == "down":
 		us.Down = true
@@ -125,6 +133,83 @@ func (l *loader) resolveUpstream(u *Upstream) error {
 			return errorAt(us.Pos, "host not found in upstream %q", us.Address)
 		}
 		us.Addrs = addrs
+	}
+	return nil
+}
+
+// setBalance reads hash, least_conn and random. Like nginx, a later
+// method replaces an earlier one with a warning, and hash and random
+// refuse backup servers that follow them (ones written before are kept
+// and only reached when the method falls back to round robin).
+func setBalance(s *scope, d *ngxconf.Directive) error {
+	u := s.ups
+	if u.Balance.Method != "" {
+		s.l.warn(stmtPos(d), "load balancing method redefined")
+	}
+	b := Balance{Method: d.Name, Pos: stmtPos(d)}
+	args := d.Args
+	switch d.Name {
+	case "hash":
+		b.Key, b.KeyPos = args[0].Value, args[0].Pos
+		if len(args) == 2 {
+			if args[1].Value != "consistent" {
+				return errorf(d, "invalid parameter %q", args[1].Value)
+			}
+			b.Consistent = true
+		}
+	case "random":
+		if len(args) > 0 {
+			if args[0].Value != "two" {
+				return errorf(d, "invalid parameter %q", args[0].Value)
+			}
+			b.Two = true
+		}
+		if len(args) == 2 && args[1].Value != "least_conn" {
+			return errorf(d, "invalid parameter %q", args[1].Value)
+		}
+	}
+	u.Balance = b
+	return nil
+}
+
+// minZoneSize is nginx's smallest upstream zone: eight 4 KiB pages.
+const minZoneSize = 8 * 4096
+
+// setUpstreamZone reads zone name [size] with nginx's checks; a zone
+// named without a size must be given one by another upstream.
+func setUpstreamZone(s *scope, d *ngxconf.Directive) error {
+	u := s.ups
+	u.Zone, u.ZoneSize = d.Args[0].Value, 0
+	if len(d.Args) == 2 {
+		n, err := parseSize(d.Args[1].Value)
+		if err != nil {
+			return errorf(d, "invalid zone size %q", d.Args[1].Value)
+		}
+		if n < minZoneSize {
+			return errorf(d, "zone %q is too small", u.Zone)
+		}
+		u.ZoneSize = n
+	}
+	st := s.l.stream
+	if st.zoneSizes == nil {
+		st.zoneSizes = map[string]int{}
+	}
+	if old, ok := st.zoneSizes[u.Zone]; ok && u.ZoneSize != 0 && old != 0 && old != u.ZoneSize {
+		return errorf(d, "the size %d of shared memory zone %q conflicts with already declared size %d", u.ZoneSize, u.Zone, old)
+	}
+	if u.ZoneSize != 0 || st.zoneSizes[u.Zone] == 0 {
+		st.zoneSizes[u.Zone] = u.ZoneSize
+	}
+	return nil
+}
+
+// checkUpstreamZones refuses a zone no upstream gave a size, as nginx
+// does when it creates its shared memory.
+func (l *loader) checkUpstreamZones() error {
+	for _, u := range l.cfg.Stream.Upstreams {
+		if u.Zone != "" && l.stream.zoneSizes[u.Zone] == 0 {
+			return errorAt(u.Pos, "zero size shared memory zone %q", u.Zone)
+		}
 	}
 	return nil
 }

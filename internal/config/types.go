@@ -74,9 +74,10 @@ type Stream struct {
 	LogFormats     map[string]*LogFormat
 	LimitConnZones map[string]*LimitConnZone
 	Maps           []*Map
-	Geos           []*Geo          // in configuration order
-	SplitClients   []*SplitClients // in configuration order
-	ErrorLogs      []ErrorLog      // stream-level error_log; nil inherits Main
+	Matches        map[string]*Match `json:",omitempty"` // match blocks by name
+	Geos           []*Geo            // in configuration order
+	SplitClients   []*SplitClients   // in configuration order
+	ErrorLogs      []ErrorLog        // stream-level error_log; nil inherits Main
 	// Resolvers are the resolver directive's name servers ("ip:port");
 	// when set they resolve host names at load instead of the system
 	// resolver.
@@ -84,11 +85,53 @@ type Stream struct {
 	ResolverTimeout time.Duration // default 30s
 }
 
+// HealthCheck is one health_check directive of a server block.
+type HealthCheck struct {
+	Interval   time.Duration // default 5s
+	Jitter     time.Duration
+	Fails      int    // default 1
+	Passes     int    // default 1
+	Port       int    // 0: the peer's own port
+	Match      string `json:",omitempty"` // a match block's name
+	Mandatory  bool   `json:",omitempty"`
+	Persistent bool   `json:",omitempty"`
+	Pos        ngxconf.Pos
+}
+
+// Match is a match {} block: what a health check sends and expects.
+type Match struct {
+	Name string
+	// Send is written once connected (escapes such as \x80 decoded).
+	Send string `json:",omitempty"`
+	// Expect is the text the reply must contain, or with ExpectRegex a
+	// regular expression it must match; empty expects nothing.
+	Expect      string `json:",omitempty"`
+	ExpectRegex bool   `json:",omitempty"`
+	Pos         ngxconf.Pos
+}
+
 // Upstream is an upstream {} group.
 type Upstream struct {
 	Name    string
 	Pos     ngxconf.Pos
 	Servers []UpstreamServer
+	Balance Balance `json:",omitzero"`
+	// Zone and ZoneSize are the zone directive's name and size; strait
+	// keeps a group's peer state in one process, so the zone only names
+	// it.
+	Zone     string `json:",omitempty"`
+	ZoneSize int    `json:",omitempty"`
+}
+
+// Balance is an upstream's balancing method; the zero value is round
+// robin.
+type Balance struct {
+	Method     string      // "least_conn", "hash", "random" or "" (round robin)
+	Key        string      `json:",omitempty"` // hash key, an expression with variables
+	KeyPos     ngxconf.Pos `json:",omitzero"`
+	Consistent bool        `json:",omitempty"` // hash ... consistent
+	Two        bool        `json:",omitempty"` // random two [least_conn]
+	Pos        ngxconf.Pos
 }
 
 // UpstreamServer is one `server` line inside an upstream block.
@@ -110,8 +153,13 @@ type Server struct {
 	Listens   []Listen
 	ProxyPass ProxyPass
 	Proxy     Proxy
-	SSL       ProxySSL
-	Access    []AccessRule // allow/deny in order; empty allows all
+	// HealthChecks are the block's health_check directives (a strait
+	// extension with NGINX Plus's syntax); HealthCheckTimeout bounds
+	// each check (default 5s).
+	HealthChecks       []HealthCheck `json:",omitempty"`
+	HealthCheckTimeout time.Duration
+	SSL                ProxySSL
+	Access             []AccessRule // allow/deny in order; empty allows all
 	// Return, when set, serves the block's sessions instead of
 	// proxy_pass (nginx's content handler is whichever came last).
 	Return     *Return

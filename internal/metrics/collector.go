@@ -26,6 +26,7 @@ type collector struct {
 
 	active, accepted, handled, sessions     *prometheus.Desc
 	attempts, handshakes, peerUp, peerConns *prometheus.Desc
+	selections, peerHealthy                 *prometheus.Desc
 	bytes, reloadsTotal, lastReload, build  *prometheus.Desc
 	tls                                     tlsDescs
 }
@@ -51,6 +52,10 @@ func newCollector(source func() Snapshot, reloads *ReloadLog, version string) *c
 			"1 when the balancer may pick the peer (not down, not taken out by max_fails).", peer, nil),
 		peerConns: prometheus.NewDesc("strait_upstream_peer_active_connections",
 			"Sessions connected or connecting to the peer now.", peer, nil),
+		selections: prometheus.NewDesc("strait_upstream_peer_selections_total",
+			"Attempts the balancer gave the peer.", peer, nil),
+		peerHealthy: prometheus.NewDesc("strait_upstream_peer_healthy",
+			"1 unless active health checks hold the peer out (unhealthy, or mandatory and not passed yet).", peer, nil),
 		bytes: prometheus.NewDesc("strait_bytes_total",
 			"Bytes carried by finished sessions.", []string{"direction"}, nil),
 		reloadsTotal: prometheus.NewDesc("strait_config_reloads_total",
@@ -67,7 +72,7 @@ func newCollector(source func() Snapshot, reloads *ReloadLog, version string) *c
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.active, c.accepted, c.handled, c.sessions, c.attempts, c.handshakes,
-		c.peerUp, c.peerConns, c.bytes, c.reloadsTotal, c.lastReload, c.build,
+		c.peerUp, c.peerConns, c.selections, c.peerHealthy, c.bytes, c.reloadsTotal, c.lastReload, c.build,
 	} {
 		ch <- d
 	}
@@ -119,6 +124,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			gauge(c.peerUp, up, u.Name, p.Addr)
 			gauge(c.peerConns, float64(p.Conns), u.Name, p.Addr)
+			counter(c.selections, p.Selections, u.Name, p.Addr)
+			healthy := 1.0
+			if p.Health == "unhealthy" || p.Health == "checking" {
+				healthy = 0
+			}
+			gauge(c.peerHealthy, healthy, u.Name, p.Addr)
 			if !p.CertificateNotAfter.IsZero() {
 				gauge(c.tls.peerNotAfter, unixSeconds(p.CertificateNotAfter), u.Name, p.Addr)
 			}
@@ -159,6 +170,7 @@ func mergeUpstreams(in []Upstream) []Upstream {
 			q := &m.Peers[j]
 			q.Up = q.Up || p.Up
 			q.Conns += p.Conns
+			q.Selections += p.Selections
 			if p.CertificateNotAfter.After(q.CertificateNotAfter) {
 				q.CertificateNotAfter = p.CertificateNotAfter
 			}

@@ -117,6 +117,15 @@ func TestMetricsExposition(t *testing.T) {
 		series("strait_upstream_peer_active_connections", "upstream", "backend", "peer", "10.0.0.3:443"):    0,
 		series("strait_upstream_peer_active_connections", "upstream", "10.0.0.9:80", "peer", "10.0.0.9:80"): 0,
 
+		series("strait_upstream_peer_selections_total", "upstream", "backend", "peer", "10.0.0.1:443"):    0,
+		series("strait_upstream_peer_selections_total", "upstream", "backend", "peer", "10.0.0.2:443"):    0,
+		series("strait_upstream_peer_selections_total", "upstream", "backend", "peer", "10.0.0.3:443"):    0,
+		series("strait_upstream_peer_selections_total", "upstream", "10.0.0.9:80", "peer", "10.0.0.9:80"): 0,
+		series("strait_upstream_peer_healthy", "upstream", "backend", "peer", "10.0.0.1:443"):             1,
+		series("strait_upstream_peer_healthy", "upstream", "backend", "peer", "10.0.0.2:443"):             1,
+		series("strait_upstream_peer_healthy", "upstream", "backend", "peer", "10.0.0.3:443"):             1,
+		series("strait_upstream_peer_healthy", "upstream", "10.0.0.9:80", "peer", "10.0.0.9:80"):          1,
+
 		series("strait_upstream_peer_certificate_not_after_seconds", "upstream", "backend", "peer", "10.0.0.1:443"):                    float64(t2.Unix()),
 		series("strait_tls_reloads_total", "result", "ok"):                                                                             2,
 		series("strait_tls_reloads_total", "result", "error"):                                                                          1,
@@ -177,6 +186,10 @@ func TestMetricsMergeDuplicatePeers(t *testing.T) {
 		series("strait_upstream_peer_up", "upstream", "u", "peer", "10.0.0.2:1"):                 1,
 		series("strait_upstream_peer_active_connections", "upstream", "u", "peer", "10.0.0.1:1"): 5,
 		series("strait_upstream_peer_active_connections", "upstream", "u", "peer", "10.0.0.2:1"): 0,
+		series("strait_upstream_peer_selections_total", "upstream", "u", "peer", "10.0.0.1:1"):   0,
+		series("strait_upstream_peer_selections_total", "upstream", "u", "peer", "10.0.0.2:1"):   0,
+		series("strait_upstream_peer_healthy", "upstream", "u", "peer", "10.0.0.1:1"):            1,
+		series("strait_upstream_peer_healthy", "upstream", "u", "peer", "10.0.0.2:1"):            1,
 	}
 	compareSeries(t, got, want)
 }

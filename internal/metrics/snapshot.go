@@ -43,13 +43,25 @@ type Peer struct {
 	Backup bool
 	Down   bool
 	// Up is set when the balancer may pick the peer: it is not marked
-	// down and max_fails has not taken it out.
+	// down, max_fails has not taken it out and health checks let it in.
 	Up    bool
 	Conns int // sessions connected or connecting to the peer now
 	Fails int // failures counted towards max_fails in the current fail_timeout
 	// UnavailableUntil is when a peer taken out by max_fails becomes
 	// selectable again; zero when it is not out.
 	UnavailableUntil time.Time
+	// Selections counts the attempts balancers gave the peer.
+	Selections uint64
+	// Health is the active health-check state: "unchecked" (no check
+	// configured or run yet), "checking" (mandatory, not passed yet),
+	// "up" or "unhealthy"; HealthReason why the last check failed;
+	// LastCheck when the last check ended.
+	Health       string
+	HealthReason string
+	LastCheck    time.Time
+	// Origin is where the peer comes from: "config", or the name whose
+	// DNS records gave its address.
+	Origin string
 
 	Attempts   Attempts
 	Handshakes Handshakes

@@ -1,6 +1,9 @@
 package metrics
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // statusDoc is the JSON document of GET /status; docs/metrics.md shows
 // its shape.
@@ -55,12 +58,22 @@ type peerDoc struct {
 	ActiveConnections int           `json:"active_connections"`
 	Fails             int           `json:"fails"`
 	UnavailableUntil  *time.Time    `json:"unavailable_until"` // null when selectable
+	Selections        uint64        `json:"selections"`
+	Health            healthDoc     `json:"health"`
+	Origin            string        `json:"origin,omitempty"`
 	Failures          failuresDoc   `json:"failures"`
 	Attempts          attemptsDoc   `json:"attempts"`
 	Handshakes        handshakesDoc `json:"handshakes"`
 	// CertificateNotAfter: when the certificate the peer presented in
 	// its last TLS handshake expires; null before any.
 	CertificateNotAfter *time.Time `json:"certificate_not_after"`
+}
+
+// healthDoc is a peer's active health-check state.
+type healthDoc struct {
+	State     string     `json:"state"`
+	Reason    string     `json:"reason,omitempty"`
+	LastCheck *time.Time `json:"last_check"` // null before any check
 }
 
 // failuresDoc groups failed attempts by the step that failed.
@@ -113,7 +126,8 @@ func newStatusDoc(o Options, s Snapshot, r Reloads) statusDoc {
 			a := p.Attempts
 			pd := peerDoc{
 				Address: p.Addr, Name: p.Name, Weight: p.Weight, Backup: p.Backup, Down: p.Down, Up: p.Up,
-				ActiveConnections: p.Conns, Fails: p.Fails,
+				ActiveConnections: p.Conns, Fails: p.Fails, Selections: p.Selections, Origin: p.Origin,
+				Health:   healthDoc{State: cmp.Or(p.Health, "unchecked"), Reason: p.HealthReason},
 				Failures: failuresDoc{Connect: a.ConnectError + a.ConnectTimeout, Handshake: a.HandshakeError + a.VerifyError + a.PinMismatch},
 				Attempts: attemptsDoc{
 					OK: a.OK, ConnectError: a.ConnectError, ConnectTimeout: a.ConnectTimeout,
@@ -128,6 +142,10 @@ func newStatusDoc(o Options, s Snapshot, r Reloads) statusDoc {
 			if !p.CertificateNotAfter.IsZero() {
 				t := p.CertificateNotAfter
 				pd.CertificateNotAfter = &t
+			}
+			if !p.LastCheck.IsZero() {
+				t := p.LastCheck
+				pd.Health.LastCheck = &t
 			}
 			ud.Peers = append(ud.Peers, pd)
 		}

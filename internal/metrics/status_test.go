@@ -84,6 +84,8 @@ func TestStatusDocument(t *testing.T) {
 			"failures":   map[string]any{"connect": connectFail, "handshake": handshakeFail},
 			"attempts":   att,
 			"handshakes": map[string]any{"new": hsNew, "resumed": hsResumed},
+			"selections": 0.0,
+			"health":     map[string]any{"state": "unchecked", "last_check": nil},
 		}
 	}
 	wantUpstreams := []any{

@@ -32,6 +32,9 @@ func (u *upstreamConn) release(failed bool) { u.sel.Release(u.peer, failed) }
 func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, accesslog.Attempt, bool) {
 	rec := s.Record
 	sel := h.Group.NewSelection()
+	if h.HashKey != nil {
+		sel.SetKey(h.HashKey.Append(nil, rec))
+	}
 	sel.LimitTries(h.Proxy.NextUpstreamTries)
 	start := h.now()
 	for {

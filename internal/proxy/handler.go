@@ -12,6 +12,7 @@ import (
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/upstream"
+	"github.com/straitproxy/strait/internal/vars"
 )
 
 // HandshakeFunc runs the upstream TLS handshake on an established
@@ -32,7 +33,11 @@ const (
 // Handler proxies the sessions of one server block. It is immutable once
 // built and shared by every session of a configuration snapshot.
 type Handler struct {
-	Group     *upstream.Group
+	Group *upstream.Group
+	// HashKey is the key of a group balanced by hash, evaluated for
+	// each session when it first needs a peer, as nginx does; nil for
+	// other methods.
+	HashKey   *vars.Expr
 	Proxy     config.Proxy
 	NoDelay   bool          // tcp_nodelay
 	Handshake HandshakeFunc // nil when proxy_ssl is off

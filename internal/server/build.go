@@ -49,7 +49,7 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 	if snap.vars, err = compileVariables(st, srv.varOptions()); err != nil {
 		return nil, err
 	}
-	groups, err := srv.buildGroups(cfg, snap.log)
+	groups, err := srv.buildGroups(cfg, prev, snap.log)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +88,12 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 		if b.handler, b.tls, err = srv.proxyHandler(sc, groups, snap.log); err != nil {
 			return nil, err
 		}
+		b.handler.HashKey = snap.vars.hashKeys[b.handler.Group.Name()]
+		runs, err := healthRuns(sc, b.handler.Group, b.tls, snap.cfg.Stream.Matches)
+		if err != nil {
+			return nil, err
+		}
+		snap.health = append(snap.health, runs...)
 	}
 	if b.access, err = compileAccess(sc.Access); err != nil {
 		return nil, fmt.Errorf("%w in %s", err, sc.Pos)

@@ -39,14 +39,18 @@ func (s *Server) watch(snap *snapshot) {
 	snap.mu.Unlock()
 }
 
-// unwatch stops the snapshot's watcher, if any, and waits for it.
+// unwatch stops the snapshot's watcher and health checks, if any, and
+// waits for them.
 func (s *snapshot) unwatch() {
 	s.mu.Lock()
-	stop := s.stopWatch
-	s.stopWatch = nil
+	stop, stopChecks := s.stopWatch, s.stopChecks
+	s.stopWatch, s.stopChecks = nil, nil
 	s.mu.Unlock()
 	if stop != nil {
 		stop()
+	}
+	if stopChecks != nil {
+		stopChecks()
 	}
 }
 

@@ -47,10 +47,12 @@ func (s *Server) Reload(cfg *config.Config) error {
 		}
 	}
 	s.applyLimits(next)
+	s.stats.prune(next.groups)
 	s.table.wake()
 	// The new configuration's watcher takes over the files; the old one
 	// must not rotate material for a configuration about to drain.
 	s.watch(next)
+	s.startChecks(next)
 	old.unwatch()
 	old.retire()
 	s.bg.Add(1)

@@ -58,6 +58,9 @@ type Options struct {
 	TLSPollInterval time.Duration
 	// TLSPollTicks, when set, replaces that ticker (tests).
 	TLSPollTicks <-chan time.Time
+	// HealthTicks, when set, starts each round of health checks after
+	// the first on a tick instead of after the check's interval (tests).
+	HealthTicks <-chan time.Time
 }
 
 // ErrServerClosed is returned by Serve and Reload after Shutdown or Close.
@@ -158,6 +161,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.live[snap] = struct{}{}
 	snap.errLogs.publish(opts.ProcessLog)
 	s.watch(snap)
+	s.startChecks(snap)
 	return s, nil
 }
 

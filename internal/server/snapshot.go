@@ -48,6 +48,10 @@ type snapshot struct {
 	// stopWatch stops the watcher of the snapshot's proxy_ssl files;
 	// nil when none runs.
 	stopWatch func()
+	// health are the block's health checks; stopChecks stops them
+	// (guarded by mu like stopWatch).
+	health     []healthRun
+	stopChecks func()
 }
 
 // block is one server {} block.

@@ -182,8 +182,10 @@ func (s *Server) MetricsSnapshot() metrics.Snapshot {
 		for _, p := range g.Peers() {
 			u.Peers = append(u.Peers, metrics.Peer{
 				Addr: p.Addr, Name: p.Name, Weight: p.Weight, Backup: p.Backup, Down: p.Down,
-				Up:    !p.Down && p.UnavailableUntil.IsZero(),
+				Up:    !p.Down && p.UnavailableUntil.IsZero() && p.Health != "unhealthy" && p.Health != "checking",
 				Conns: p.Conns, Fails: p.Fails, UnavailableUntil: p.UnavailableUntil,
+				Selections: p.Selections, Health: p.Health, HealthReason: p.HealthReason,
+				LastCheck: p.LastCheck, Origin: "config",
 			})
 		}
 		out.Upstreams = append(out.Upstreams, u)

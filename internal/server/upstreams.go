@@ -24,14 +24,29 @@ type groupSet struct {
 	named    map[string]*upstream.Group
 	implicit map[string]*upstream.Group
 	opts     upstream.Options
+	// prev are the groups of the running snapshot by name: a group of
+	// the same name takes over their peers' state.
+	prev map[string]*upstream.Group
+	// mandatory: groups with mandatory health checks, [persistent too].
+	mandatory map[string][2]bool
 }
 
-func (srv *Server) buildGroups(cfg *config.Config, log *slog.Logger) (*groupSet, error) {
+// buildGroups builds the upstream groups of cfg; prev (may be nil) is
+// the snapshot being replaced, whose groups hand their peers' state
+// (failures, active connections, health) to the groups of the same name.
+func (srv *Server) buildGroups(cfg *config.Config, prev *snapshot, log *slog.Logger) (*groupSet, error) {
 	gs := &groupSet{
 		named:    map[string]*upstream.Group{},
 		implicit: map[string]*upstream.Group{},
 		opts:     upstream.Options{Now: srv.opts.Now, Logger: log},
+		prev:     map[string]*upstream.Group{},
 	}
+	if prev != nil {
+		for _, g := range prev.groups {
+			gs.prev[g.Name()] = g
+		}
+	}
+	gs.mandatory = mandatoryChecks(cfg.Stream)
 	for _, u := range cfg.Stream.Upstreams {
 		specs := make([]upstream.ServerSpec, 0, len(u.Servers))
 		for _, s := range u.Servers {
@@ -44,7 +59,11 @@ func (srv *Server) buildGroups(cfg *config.Config, log *slog.Logger) (*groupSet,
 				FailTimeout: s.FailTimeout, MaxConns: s.MaxConns, Backup: s.Backup, Down: s.Down,
 			})
 		}
-		g, err := upstream.NewGroup(u.Name, specs, gs.opts)
+		opts := gs.opts
+		opts.Method = balanceMethod(u.Balance)
+		opts.Previous = gs.prev[u.Name]
+		opts.Mandatory, opts.Persistent = gs.mandatory[u.Name][0], gs.mandatory[u.Name][1]
+		g, err := upstream.NewGroup(u.Name, specs, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%w in %s", err, u.Pos)
 		}
@@ -74,12 +93,28 @@ func (gs *groupSet) forProxyPass(pp config.ProxyPass, log *slog.Logger) (*upstre
 	if err != nil {
 		return nil, err
 	}
-	g, err := upstream.NewGroup(pp.Address, []upstream.ServerSpec{upstream.DefaultServerSpec(pp.Address, addrs...)}, gs.opts)
+	opts := gs.opts
+	opts.Previous = gs.prev[pp.Address]
+	opts.Mandatory, opts.Persistent = gs.mandatory[pp.Address][0], gs.mandatory[pp.Address][1]
+	g, err := upstream.NewGroup(pp.Address, []upstream.ServerSpec{upstream.DefaultServerSpec(pp.Address, addrs...)}, opts)
 	if err != nil {
 		return nil, err
 	}
 	gs.implicit[pp.Address] = g
 	return g, nil
+}
+
+// balanceMethod converts an upstream's balancing directive.
+func balanceMethod(b config.Balance) upstream.Method {
+	switch b.Method {
+	case "least_conn":
+		return upstream.Method{Kind: upstream.LeastConn}
+	case "hash":
+		return upstream.Method{Kind: upstream.Hash, Consistent: b.Consistent}
+	case "random":
+		return upstream.Method{Kind: upstream.Random, Two: b.Two}
+	}
+	return upstream.Method{}
 }
 
 // resolved returns the addresses config resolved, resolving here only when

@@ -21,6 +21,8 @@ type streamVars struct {
 	keys    map[string]*vars.Expr           // limit_conn_zone keys by zone name
 	sets    map[*config.Server][]setStep    // set directives by server block
 	returns map[*config.Server]*vars.Expr   // return values by server block
+	// hashKeys are the keys of upstreams balanced by hash, by name.
+	hashKeys map[string]*vars.Expr
 }
 
 // setStep is one compiled set directive.
@@ -55,6 +57,8 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 		keys:    make(map[string]*vars.Expr, len(st.LimitConnZones)),
 		sets:    map[*config.Server][]setStep{},
 		returns: map[*config.Server]*vars.Expr{},
+
+		hashKeys: map[string]*vars.Expr{},
 	}
 	type compileStep struct {
 		file string
@@ -75,6 +79,15 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 			sv.keys[name] = e
 			return err
 		}})
+	}
+	for _, u := range st.Upstreams {
+		if b := u.Balance; b.Method == "hash" {
+			steps = append(steps, compileStep{b.KeyPos.File, b.KeyPos.Line, func() error {
+				e, err := reg.CompileAt(b.Key, b.KeyPos)
+				sv.hashKeys[u.Name] = e
+				return err
+			}})
+		}
 	}
 	for _, srv := range st.Servers {
 		if len(srv.Sets) > 0 {

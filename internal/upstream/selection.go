@@ -7,9 +7,9 @@ import (
 )
 
 // ErrNoLiveUpstreams is returned by Selection.Next when no peer is
-// selectable: every peer is down, failed out, at max_conns or already tried
-// by this session. nginx logs "no live upstreams" and ends the session with
-// status 502.
+// selectable: every peer is down, failed out, unhealthy, at max_conns or
+// already tried by this session. nginx logs "no live upstreams" and ends
+// the session with status 502.
 var ErrNoLiveUpstreams = errors.New("no live upstreams")
 
 // ErrTriesExhausted is returned by Selection.Next once the session has used
@@ -19,10 +19,14 @@ var ErrTriesExhausted = errors.New("upstream tries exhausted")
 
 // Selection is one session's view of a group: which peers it has tried and
 // how many tries remain (nginx's ngx_stream_upstream_rr_peer_data_t and
-// peer.tries). A Selection belongs to one session and is not safe for
+// peer.tries), plus the state of the balancing method (the hash key and
+// value). A Selection belongs to one session and is not safe for
 // concurrent use; the group it draws from is.
 type Selection struct {
 	g *Group
+	// set is the peer set the session started with; a change of the
+	// group's peers (DNS) does not disturb it.
+	set *peerSet
 	// onBackup is set once the primaries had nothing to offer; like nginx
 	// the session then stays with the backups for its remaining tries.
 	onBackup bool
@@ -31,16 +35,35 @@ type Selection struct {
 	tries int
 	// held are peers returned by Next and not yet released.
 	held []*Peer
+
+	// key is the evaluated hash key; hash, rehash and methodTries are
+	// the hash and random balancers' per-session state (nginx's
+	// hp->hash, hp->rehash, hp->tries): after 20 fruitless draws they
+	// hand over to round robin for the rest of the session.
+	key         []byte
+	hash        uint32
+	rehash      int
+	methodTries int
 }
 
 // NewSelection starts a session's peer selection. Its tries start at the
 // number of primary plus backup peers, as nginx sets peer.tries.
 func (g *Group) NewSelection() *Selection {
+	g.z.mu.Lock()
+	set := g.set
+	g.z.mu.Unlock()
 	return &Selection{
 		g:     g,
-		tried: make([]bool, max(len(g.primary), len(g.backup))),
-		tries: len(g.primary) + len(g.backup),
+		set:   set,
+		tried: make([]bool, max(len(set.primary), len(set.backup))),
+		tries: len(set.primary) + len(set.backup),
 	}
+}
+
+// SetKey gives the session its hash key (the evaluated key of `hash`);
+// it must come before the first Next. Other methods ignore it.
+func (s *Selection) SetKey(key []byte) {
+	s.key = key
 }
 
 // Tries returns how many attempts the session may still make: the number
@@ -66,43 +89,32 @@ func (s *Selection) Next() (*Peer, error) {
 		return nil, ErrTriesExhausted
 	}
 	g := s.g
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	g.z.mu.Lock()
+	defer g.z.mu.Unlock()
 	p := s.pickLocked(g.now())
 	if p == nil {
 		return nil, ErrNoLiveUpstreams
 	}
 	p.st.conns++
+	p.st.selections++
 	s.held = append(s.held, p)
 	return p, nil
 }
 
-// pickLocked is ngx_stream_upstream_get_round_robin_peer: the single-peer
-// shortcut, else smooth weighted round robin over the current tier, falling
-// over to the backups once when the primaries offer nothing.
+// pickLocked is the single-peer shortcut of
+// ngx_stream_upstream_get_round_robin_peer, else the group's balancer.
 func (s *Selection) pickLocked(now time.Time) *Peer {
-	g := s.g
-	if !s.onBackup && g.single {
+	set := s.set
+	if !s.onBackup && set.single {
 		// The single peer is neither marked tried nor checked for
-		// failures; only down and max_conns make it unavailable.
-		if st := g.primary[0].st; !st.down && !st.full() {
-			return g.primary[0]
+		// failures; only down, max_conns and health checks make it
+		// unavailable.
+		if p := set.primary[0]; !p.cfg.down && !p.full() && p.st.health.usable() {
+			return p
 		}
 		return nil
 	}
-	tier := g.primary
-	if s.onBackup {
-		tier = g.backup
-	}
-	if p := pickWeighted(tier, s.tried, now); p != nil {
-		return p
-	}
-	if s.onBackup || len(g.backup) == 0 {
-		return nil
-	}
-	s.onBackup = true
-	clear(s.tried)
-	return pickWeighted(g.backup, s.tried, now)
+	return set.balancer.pick(s, now)
 }
 
 // pickWeighted is nginx's smooth weighted round robin
@@ -116,13 +128,13 @@ func pickWeighted(tier []*Peer, tried []bool, now time.Time) *Peer {
 	var best *Peer
 	bestIdx, total := 0, 0
 	for i, p := range tier {
-		st := p.st
-		if tried[i] || st.down || st.failedOut(now) || st.full() {
+		if tried[i] || !p.usable(now) {
 			continue
 		}
+		st := p.st
 		st.currentWeight += st.effectiveWeight
 		total += st.effectiveWeight
-		if st.effectiveWeight < st.weight {
+		if st.effectiveWeight < p.cfg.weight {
 			st.effectiveWeight++
 		}
 		if best == nil || st.currentWeight > best.st.currentWeight {
@@ -134,12 +146,7 @@ func pickWeighted(tier []*Peer, tried []bool, now time.Time) *Peer {
 	}
 	tried[bestIdx] = true
 	best.st.currentWeight -= total
-	// The first pick after fail_timeout has passed since the last check
-	// is the trial: moving checked forward keeps the peer out for other
-	// sessions while the trial runs, and lets a success reset fails.
-	if now.Sub(best.st.checked) > best.st.failTimeout {
-		best.st.checked = now
-	}
+	markPicked(best, now)
 	return best
 }
 
@@ -151,8 +158,8 @@ func (s *Selection) Connected(p *Peer) {
 	if !slices.Contains(s.held, p) {
 		return
 	}
-	s.g.mu.Lock()
-	defer s.g.mu.Unlock()
+	s.g.z.mu.Lock()
+	defer s.g.z.mu.Unlock()
 	if p.st.accessed.Before(p.st.checked) {
 		p.st.fails = 0
 	}
@@ -169,11 +176,14 @@ func (s *Selection) Release(p *Peer, failed bool) {
 	}
 	s.held = slices.Delete(s.held, i, i+1)
 	g := s.g
-	g.mu.Lock()
+	g.z.mu.Lock()
 	st := p.st
 	st.conns--
-	if g.single {
-		g.mu.Unlock()
+	if failed {
+		st.failures++
+	}
+	if s.set.single {
+		g.z.mu.Unlock()
 		s.tries = 0
 		return
 	}
@@ -182,16 +192,16 @@ func (s *Selection) Release(p *Peer, failed bool) {
 		now := g.now()
 		st.fails++
 		st.accessed, st.checked = now, now
-		if st.maxFails > 0 {
+		if mf := p.cfg.maxFails; mf > 0 {
 			// Integer division, as nginx: weight 1 with max_fails 3
 			// loses nothing.
-			st.effectiveWeight = max(st.effectiveWeight-st.weight/st.maxFails, 0)
-			disabled = st.fails >= st.maxFails
+			st.effectiveWeight = max(st.effectiveWeight-p.cfg.weight/mf, 0)
+			disabled = st.fails >= mf
 		}
 	} else if st.accessed.Before(st.checked) {
 		st.fails = 0
 	}
-	g.mu.Unlock()
+	g.z.mu.Unlock()
 	if s.tries > 0 {
 		s.tries--
 	}
