@@ -1,0 +1,354 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// udpFlow is one UDP session's relay, nginx's ngx_stream_proxy_process
+// and ngx_stream_proxy_test_finalize for SOCK_DGRAM. One goroutine (run)
+// owns the counters and the session's end; a second (read) relays the
+// peer's datagrams to the client and reports each one to run.
+type udpFlow struct {
+	h  *Handler
+	ds *DatagramSession
+	up *udpUpstream
+
+	// requests and responses are nginx's u->requests and u->responses:
+	// datagrams from the client (the first one included) and from the
+	// peer (an ICMP error counts as one: nginx relays it as an empty
+	// datagram).
+	requests, responses      int
+	toUpstream, fromUpstream int64
+	toClient                 int64
+	firstByte                time.Duration
+	peerFailed               bool // an ICMP error, a failed send or a timeout without the responses
+	status                   int
+	detached                 bool
+	uploadDelay              time.Time // proxy_upload_rate: client datagrams are dropped until then
+
+	events     chan udpEvent // from read to run
+	stop       chan struct{} // closed when run returns
+	readerDone chan struct{}
+}
+
+// udpEvent is one datagram read from the peer and relayed to the client.
+type udpEvent struct {
+	n       int
+	readErr error // the read failed (an ICMP error): the peer is not read again
+	sendErr error // relaying to the client failed
+	at      time.Time
+}
+
+func newUDPFlow(h *Handler, ds *DatagramSession, up *udpUpstream) *udpFlow {
+	return &udpFlow{
+		h: h, ds: ds, up: up, requests: 1,
+		events: make(chan udpEvent), stop: make(chan struct{}), readerDone: make(chan struct{}),
+	}
+}
+
+func (f *udpFlow) bufferSize() int {
+	if n := f.h.Proxy.BufferSize; n > 0 {
+		return n
+	}
+	return 16 << 10
+}
+
+// run relays the client's datagrams and ends the session.
+func (f *udpFlow) run(ctx context.Context) {
+	defer close(f.stop)
+	go f.read()
+	first := f.ds.First
+	if f.h.Proxy.ProxyProtocol {
+		// nginx sends the header in the same datagram as the first
+		// client datagram ("PROXY TCP4 ..." even over UDP), and only
+		// there.
+		hdr := AppendProxyV1(make([]byte, 0, proxyV1MaxHeader+len(first)), f.ds.clientAddr(), f.ds.Record.ServerAddr)
+		first = append(hdr, first...)
+	}
+	if !f.sendUpstream(first) || f.finished() {
+		return
+	}
+	idle := time.NewTimer(f.h.Proxy.Timeout)
+	defer idle.Stop()
+	in := f.ds.In
+	for {
+		select {
+		case b, ok := <-in:
+			if !ok {
+				in = nil
+				continue
+			}
+			if f.dropForRate() {
+				continue // nginx drops what arrives while reading is delayed
+			}
+			f.requests++
+			if len(b) > f.bufferSize() {
+				b = b[:f.bufferSize()] // nginx's recv into proxy_buffer_size
+			}
+			f.ds.Record.BytesReceived += int64(len(b))
+			f.delayUpload(len(b))
+			if !f.sendUpstream(b) {
+				return
+			}
+		case ev := <-f.events:
+			if !f.took(ev) {
+				return
+			}
+		case <-idle.C:
+			f.timedOut()
+			return
+		case <-f.ds.Closed:
+			f.ds.Log.Info("disconnected on shutdown")
+			f.status = 200
+			return
+		case <-ctx.Done():
+			if errors.Is(context.Cause(ctx), ErrShutdownTimeout) {
+				f.ds.Log.Info("disconnected on shutdown")
+			}
+			f.status = 200
+			return
+		}
+		if f.detached {
+			in = nil
+		}
+		if f.finished() {
+			return
+		}
+		idle.Reset(f.h.Proxy.Timeout)
+	}
+}
+
+// finished is ngx_stream_proxy_test_finalize for UDP: once proxy_requests
+// datagrams came the session takes no more, and once the responses
+// expected for every datagram came it is done.
+func (f *udpFlow) finished() bool {
+	p := f.h.Proxy
+	if p.Requests > 0 {
+		if f.requests < p.Requests {
+			return false
+		}
+		if !f.detached {
+			f.detached = true
+			f.ds.Detach()
+		}
+	}
+	if p.Responses < 0 || f.responses < p.Responses*f.requests {
+		return false
+	}
+	f.ds.Log.Info("udp done" + f.udpCounts())
+	f.status = 200
+	return true
+}
+
+// timedOut ends a session idle for proxy_timeout: normally when every
+// expected response came (or none is expected), else as a failure of the
+// peer with 502.
+func (f *udpFlow) timedOut() {
+	p := f.h.Proxy
+	if p.Responses < 0 || f.responses >= p.Responses*f.requests {
+		f.ds.Log.Info("udp timed out" + f.udpCounts())
+		f.status = 200
+		return
+	}
+	f.ds.Log.Error(timedOutText("upstream"), f.attrs(actionProxying)...)
+	f.peerFailed = true
+	f.status = 502
+}
+
+// took counts a datagram relayed from the peer; false ends the session.
+func (f *udpFlow) took(ev udpEvent) bool {
+	if f.firstByte == 0 {
+		f.firstByte = max(ev.at.Sub(f.up.start), time.Nanosecond)
+	}
+	f.responses++
+	f.fromUpstream += int64(ev.n)
+	if ev.readErr != nil {
+		f.ds.Log.Error("recv() failed "+errnoOr(ev.readErr), f.attrs(actionReadingUpstream)...)
+		f.peerFailed = true
+	}
+	if ev.sendErr != nil {
+		if !errors.Is(ev.sendErr, net.ErrClosed) {
+			f.ds.Log.Error("sendmsg() failed "+errnoOr(ev.sendErr), f.attrs(actionSendingClient)...)
+		}
+		f.status = 200
+		return false
+	}
+	f.toClient += int64(ev.n)
+	return true
+}
+
+// sendUpstream writes one datagram to the peer. A failure (an ICMP error
+// left by an earlier datagram) ends the session with status 200 and
+// counts against the peer, as nginx finalizes it.
+func (f *udpFlow) sendUpstream(b []byte) bool {
+	n, err := f.up.conn.Write(b)
+	f.toUpstream += int64(n)
+	if err != nil {
+		f.ds.Log.Error("sendmsg() failed "+errnoOr(err), f.attrs(actionSendingUpstream)...)
+		f.peerFailed = true
+		f.status = 200
+		return false
+	}
+	return true
+}
+
+// dropForRate applies proxy_upload_rate as nginx does for datagrams:
+// while reading from the client is delayed, a datagram is dropped.
+func (f *udpFlow) dropForRate() bool {
+	rate := int64(f.h.Proxy.UploadRate)
+	if rate <= 0 {
+		return false
+	}
+	now := f.h.now()
+	if now.Before(f.uploadDelay) {
+		return true
+	}
+	limit := rate*(now.Unix()-f.up.start.Unix()+1) - f.ds.Record.BytesReceived
+	if limit <= 0 {
+		f.uploadDelay = now.Add(time.Duration(-limit*1000/rate+1) * time.Millisecond)
+		return true
+	}
+	return false
+}
+
+func (f *udpFlow) delayUpload(n int) {
+	if rate := int64(f.h.Proxy.UploadRate); rate > 0 {
+		f.uploadDelay = f.h.now().Add(time.Duration(int64(n)*1000/rate) * time.Millisecond)
+	}
+}
+
+// attrs is the context nginx gives a UDP session's error lines.
+func (f *udpFlow) attrs(action string) []any {
+	return append(f.ds.ClientAttrs(), "action", action, "upstream", f.up.peer.Addr,
+		"bytes_client", formatRS(f.ds.Record.BytesReceived, f.toClient),
+		"bytes_upstream", formatRS(f.fromUpstream, f.toUpstream))
+}
+
+func errnoOr(err error) string {
+	if e := Errno(err); e != "" {
+		return e
+	}
+	return "(" + err.Error() + ")"
+}
+
+// read relays the peer's datagrams to the client until the socket is
+// closed or a read fails. It borrows a proxy_buffer_size buffer only
+// while a datagram is there to read, so an idle session holds none; a
+// longer datagram is truncated to the buffer, as nginx's recv() does.
+func (f *udpFlow) read() {
+	defer close(f.readerDone)
+	rc, err := f.up.conn.SyscallConn()
+	if err != nil {
+		return
+	}
+	size := f.bufferSize()
+	var received int64
+	for {
+		if !f.waitDownloadRate(received) {
+			return
+		}
+		var n int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			bp := f.getBuf(size)
+			defer f.putBuf(bp)
+			for {
+				n, rerr = syscall.Read(int(fd), *bp)
+				if rerr != syscall.EINTR {
+					break
+				}
+			}
+			if rerr == syscall.EAGAIN {
+				return false
+			}
+			if rerr != nil {
+				n = 0
+				return true
+			}
+			rerr = nil
+			// Relayed from inside the callback: the buffer is free
+			// again as soon as the datagram is out.
+			f.relay((*bp)[:n], nil)
+			return true
+		})
+		if err != nil {
+			return // closed: the session is over
+		}
+		if rerr != nil {
+			// nginx relays a failed read (an ICMP port unreachable
+			// shows as ECONNREFUSED) as an empty datagram and stops
+			// reading the peer.
+			f.relay(nil, os.NewSyscallError("recv", rerr))
+			return
+		}
+		received += int64(n)
+		f.delayDownload(n)
+	}
+}
+
+// relay sends b to the client and reports it to run.
+func (f *udpFlow) relay(b []byte, readErr error) {
+	ev := udpEvent{n: len(b), readErr: readErr, at: f.h.now()}
+	ev.sendErr = f.ds.Reply(b)
+	select {
+	case f.events <- ev:
+	case <-f.stop:
+	}
+}
+
+// waitDownloadRate holds reading back while proxy_download_rate says so,
+// with nginx's arithmetic: a budget of rate bytes for every second since
+// the session started, plus one. It returns false when the session ended
+// meanwhile.
+func (f *udpFlow) waitDownloadRate(received int64) bool {
+	rate := int64(f.h.Proxy.DownloadRate)
+	if rate <= 0 {
+		return true
+	}
+	limit := rate*(f.h.now().Unix()-f.up.start.Unix()+1) - received
+	if limit > 0 {
+		return true
+	}
+	return f.sleep(time.Duration(-limit*1000/rate+1) * time.Millisecond)
+}
+
+// delayDownload pauses reading for the time n bytes take at
+// proxy_download_rate.
+func (f *udpFlow) delayDownload(n int) {
+	if rate := int64(f.h.Proxy.DownloadRate); rate > 0 {
+		f.sleep(time.Duration(int64(n)*1000/rate) * time.Millisecond)
+	}
+}
+
+func (f *udpFlow) sleep(d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-f.stop:
+		return false
+	}
+}
+
+func (f *udpFlow) getBuf(size int) *[]byte {
+	if bp := f.h.Buffers; bp != nil && bp.Size() == size {
+		return bp.get()
+	}
+	b := make([]byte, size)
+	return &b
+}
+
+func (f *udpFlow) putBuf(b *[]byte) {
+	if bp := f.h.Buffers; bp != nil && bp.Size() == len(*b) {
+		bp.put(b)
+	}
+}
