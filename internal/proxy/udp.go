@@ -55,7 +55,6 @@ const (
 // the session has ended; the caller then writes the access log.
 func (h *Handler) ServeUDP(ctx context.Context, ds *DatagramSession) {
 	rec := ds.Record
-	rec.BytesReceived += int64(len(ds.First))
 	up, ok := h.connectUDP(ctx, ds)
 	if !ok {
 		switch {
@@ -78,8 +77,15 @@ func (h *Handler) ServeUDP(ctx context.Context, ds *DatagramSession) {
 		att.GotFirstByte, att.FirstByteTime = true, f.firstByte
 	}
 	att.SessionTime = h.now().Sub(up.start)
-	rec.BytesSent = f.toClient
 	up.sel.Release(up.peer, f.peerFailed)
+	if f.pendingEmpty {
+		// The empty datagram standing for an ICMP error that ended the
+		// session goes out once the peer's failure is counted, so that
+		// the client's next session already avoids the peer, as it
+		// would with nginx, which does both before reading again.
+		f.replyEmpty()
+	}
+	rec.BytesSent = f.toClient
 	rec.Status = f.status
 }
 

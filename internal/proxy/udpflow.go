@@ -29,6 +29,7 @@ type udpFlow struct {
 	peerFailed               bool // an ICMP error, a failed send or a timeout without the responses
 	status                   int
 	detached                 bool
+	pendingEmpty             bool      // an ICMP error's empty datagram is still to be relayed
 	uploadDelay              time.Time // proxy_upload_rate: client datagrams are dropped until then
 
 	events     chan udpEvent // from read to run
@@ -119,6 +120,9 @@ func (f *udpFlow) run(ctx context.Context) {
 		if f.finished() {
 			return
 		}
+		if f.pendingEmpty {
+			f.replyEmpty()
+		}
 		idle.Reset(f.h.Proxy.Timeout)
 	}
 }
@@ -169,7 +173,8 @@ func (f *udpFlow) took(ev udpEvent) bool {
 	f.fromUpstream += int64(ev.n)
 	if ev.readErr != nil {
 		f.ds.Log.Error("recv() failed "+errnoOr(ev.readErr), f.attrs(actionReadingUpstream)...)
-		f.peerFailed = true
+		f.peerFailed, f.pendingEmpty = true, true
+		return true
 	}
 	if ev.sendErr != nil {
 		if !errors.Is(ev.sendErr, net.ErrClosed) {
@@ -273,7 +278,7 @@ func (f *udpFlow) read() {
 			rerr = nil
 			// Relayed from inside the callback: the buffer is free
 			// again as soon as the datagram is out.
-			f.relay((*bp)[:n], nil)
+			f.relay((*bp)[:n])
 			return true
 		})
 		if err != nil {
@@ -282,8 +287,8 @@ func (f *udpFlow) read() {
 		if rerr != nil {
 			// nginx relays a failed read (an ICMP port unreachable
 			// shows as ECONNREFUSED) as an empty datagram and stops
-			// reading the peer.
-			f.relay(nil, os.NewSyscallError("recv", rerr))
+			// reading the peer; run sends it (replyEmpty).
+			f.report(udpEvent{readErr: os.NewSyscallError("recv", rerr), at: f.h.now()})
 			return
 		}
 		received += int64(n)
@@ -292,12 +297,25 @@ func (f *udpFlow) read() {
 }
 
 // relay sends b to the client and reports it to run.
-func (f *udpFlow) relay(b []byte, readErr error) {
-	ev := udpEvent{n: len(b), readErr: readErr, at: f.h.now()}
+func (f *udpFlow) relay(b []byte) {
+	ev := udpEvent{n: len(b), at: f.h.now()}
 	ev.sendErr = f.ds.Reply(b)
+	f.report(ev)
+}
+
+func (f *udpFlow) report(ev udpEvent) {
 	select {
 	case f.events <- ev:
 	case <-f.stop:
+	}
+}
+
+// replyEmpty relays an ICMP error to the client as nginx does, as an
+// empty datagram.
+func (f *udpFlow) replyEmpty() {
+	f.pendingEmpty = false
+	if err := f.ds.Reply(nil); err != nil && !errors.Is(err, net.ErrClosed) {
+		f.ds.Log.Error("sendmsg() failed "+errnoOr(err), f.attrs(actionSendingClient)...)
 	}
 }
 

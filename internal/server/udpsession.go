@@ -34,6 +34,9 @@ func (s *Server) serveDatagram(snap *snapshot, l *listener, from netip.AddrPort,
 	rec := &accesslog.Session{
 		Connection: n, Start: s.now(), RemoteAddr: net.TCPAddrFromAddrPort(from), ServerAddr: local,
 		Protocol: "UDP", Hostname: s.opts.Hostname, PID: s.opts.PID,
+		// nginx counts the first datagram as received when the session
+		// starts, whatever its phases then decide.
+		BytesReceived: int64(len(first)),
 	}
 	log := b.log.With("conn", n)
 	log.Info("udp client " + from.String() + " connected to " + bnd.text)
