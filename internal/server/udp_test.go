@@ -241,3 +241,30 @@ func TestUDPAccessAndLimitConn(t *testing.T) {
 		}
 	}
 }
+
+// TestUDPFloodIsCappedByWorkerConnections: each UDP session holds two
+// connections (client and upstream socket); datagrams from new sources
+// past worker_connections are dropped with nginx's alert, and sessions
+// give their connections back when they time out.
+func TestUDPFloodIsCappedByWorkerConnections(t *testing.T) {
+	dir := t.TempDir()
+	silent := serveUDP(t, func([]byte) [][]byte { return nil })
+	pc, addr := listenUDP(t)
+	// 9 connections: the listening socket and four sessions.
+	cfg := mustConfig(t, dir, fmt.Sprintf(`events { worker_connections 9; }
+stream { server { listen %s udp; proxy_timeout 300ms; proxy_pass %s; } }`, addr, silent.addr))
+	ts := startServerWith(t, cfg, Options{InheritedPackets: []net.PacketConn{pc}})
+	for i := range 20 {
+		dialUDP(t, addr).send(fmt.Sprint(i))
+	}
+	waitFor(t, "the alert", func() bool { return strings.Contains(ts.log.String(), "[alert] 1#1: 9 worker_connections are not enough") })
+	waitFor(t, "every session to time out", func() bool {
+		conns, _ := ts.table.counts()
+		return conns == 0 && strings.Count(ts.log.String(), "udp timed out") == 4
+	})
+	if n := silent.got.Load(); n != 4 {
+		t.Errorf("the peer got %d datagrams, want 4 (one per admitted session)", n)
+	}
+	dialUDP(t, addr).send("after")
+	waitFor(t, "a new session once the others ended", func() bool { return silent.got.Load() == 5 })
+}
