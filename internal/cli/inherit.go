@@ -28,8 +28,8 @@ const inheritEnv = "STRAIT"
 type inherited struct {
 	listeners []net.Listener
 	packets   []net.PacketConn // datagram sockets, for "listen ... udp"
-	sources   []string // `STRAIT="3;4;"`, `LISTEN_FDS="2"`
-	problems  []string // "[emerg] invalid socket number …"
+	sources   []string         // `STRAIT="3;4;"`, `LISTEN_FDS="2"`
+	problems  []string         // "[emerg] invalid socket number …"
 }
 
 // readInherited reads and removes STRAIT and systemd's variables and

@@ -257,7 +257,9 @@ stream { server { listen %s udp; proxy_timeout 300ms; proxy_pass %s; } }`, addr,
 	for i := range 20 {
 		dialUDP(t, addr).send(fmt.Sprint(i))
 	}
-	waitFor(t, "the alert", func() bool { return strings.Contains(ts.log.String(), "[alert] 1#1: 9 worker_connections are not enough") })
+	waitFor(t, "the alert", func() bool {
+		return strings.Contains(ts.log.String(), "[alert] 1#1: 9 worker_connections are not enough")
+	})
 	waitFor(t, "every session to time out", func() bool {
 		conns, _ := ts.table.counts()
 		return conns == 0 && strings.Count(ts.log.String(), "udp timed out") == 4
