@@ -11,8 +11,12 @@ import (
 
 // udpFlow is one UDP session's relay, nginx's ngx_stream_proxy_process
 // and ngx_stream_proxy_test_finalize for SOCK_DGRAM. One goroutine (run)
-// owns the counters and the session's end; a second (read) relays the
-// peer's datagrams to the client and reports each one to run.
+// owns the counters, the session's end and every send; a second (read)
+// reads the peer's datagrams and hands each one to run, which relays it
+// to the client. When an answer completes the session, run takes the
+// session out of the server's table before relaying it, so that the
+// client's next datagram, sent on receipt, starts a new session, as in
+// nginx, which finalizes the session before it reads again.
 type udpFlow struct {
 	h  *Handler
 	ds *DatagramSession
@@ -33,22 +37,22 @@ type udpFlow struct {
 	uploadDelay              time.Time // proxy_upload_rate: client datagrams are dropped until then
 
 	events     chan udpEvent // from read to run
+	ack        chan struct{} // run is done with an event's datagram
 	stop       chan struct{} // closed when run returns
 	readerDone chan struct{}
 }
 
-// udpEvent is one datagram read from the peer and relayed to the client.
+// udpEvent is one datagram read from the peer, for run to relay.
 type udpEvent struct {
-	n       int
-	readErr error // the read failed (an ICMP error): the peer is not read again
-	sendErr error // relaying to the client failed
+	b       []byte // valid until run acknowledges it on ack
+	readErr error  // the read failed (an ICMP error): the peer is not read again
 	at      time.Time
 }
 
 func newUDPFlow(h *Handler, ds *DatagramSession, up *udpUpstream) *udpFlow {
 	return &udpFlow{
 		h: h, ds: ds, up: up, requests: 1,
-		events: make(chan udpEvent), stop: make(chan struct{}), readerDone: make(chan struct{}),
+		events: make(chan udpEvent), ack: make(chan struct{}), stop: make(chan struct{}), readerDone: make(chan struct{}),
 	}
 }
 
@@ -97,7 +101,9 @@ func (f *udpFlow) run(ctx context.Context) {
 				return
 			}
 		case ev := <-f.events:
-			if !f.took(ev) {
+			ok := f.took(ev)
+			f.ack <- struct{}{}
+			if !ok {
 				return
 			}
 		case <-idle.C:
@@ -170,21 +176,33 @@ func (f *udpFlow) took(ev udpEvent) bool {
 		f.firstByte = max(ev.at.Sub(f.up.start), time.Nanosecond)
 	}
 	f.responses++
-	f.fromUpstream += int64(ev.n)
+	f.fromUpstream += int64(len(ev.b))
 	if ev.readErr != nil {
 		f.ds.Log.Error("recv() failed "+errnoOr(ev.readErr), f.attrs(actionReadingUpstream)...)
 		f.peerFailed, f.pendingEmpty = true, true
 		return true
 	}
-	if ev.sendErr != nil {
-		if !errors.Is(ev.sendErr, net.ErrClosed) {
-			f.ds.Log.Error("sendmsg() failed "+errnoOr(ev.sendErr), f.attrs(actionSendingClient)...)
+	if f.complete() && !f.detached {
+		f.detached = true
+		f.ds.Detach()
+	}
+	if err := f.ds.Reply(ev.b); err != nil {
+		if !errors.Is(err, net.ErrClosed) {
+			f.ds.Log.Error("sendmsg() failed "+errnoOr(err), f.attrs(actionSendingClient)...)
 		}
 		f.status = 200
 		return false
 	}
-	f.toClient += int64(ev.n)
+	f.toClient += int64(len(ev.b))
 	return true
+}
+
+// complete reports whether the responses finished will look for have
+// come (and proxy_requests, when set, has been reached).
+func (f *udpFlow) complete() bool {
+	p := f.h.Proxy
+	return (p.Requests == 0 || f.requests >= p.Requests) &&
+		p.Responses >= 0 && f.responses >= p.Responses*f.requests
 }
 
 // sendUpstream writes one datagram to the peer. A failure (an ICMP error
@@ -276,9 +294,9 @@ func (f *udpFlow) read() {
 				return true
 			}
 			rerr = nil
-			// Relayed from inside the callback: the buffer is free
-			// again as soon as the datagram is out.
-			f.relay((*bp)[:n])
+			// Handed over from inside the callback: the buffer is
+			// free again as soon as run has relayed the datagram.
+			f.report(udpEvent{b: (*bp)[:n], at: f.h.now()})
 			return true
 		})
 		if err != nil {
@@ -296,16 +314,11 @@ func (f *udpFlow) read() {
 	}
 }
 
-// relay sends b to the client and reports it to run.
-func (f *udpFlow) relay(b []byte) {
-	ev := udpEvent{n: len(b), at: f.h.now()}
-	ev.sendErr = f.ds.Reply(b)
-	f.report(ev)
-}
-
+// report hands ev to run and waits until run is done with it.
 func (f *udpFlow) report(ev udpEvent) {
 	select {
 	case f.events <- ev:
+		<-f.ack
 	case <-f.stop:
 	}
 }

@@ -148,6 +148,7 @@ func isExecutable(path string) bool {
 // strait binary.
 type process struct {
 	name   string
+	pid    int
 	out    *straittest.LockedBuffer
 	exited chan struct{}
 }
@@ -175,6 +176,7 @@ func launchCmd(t testing.TB, graceful bool, cmd *exec.Cmd, env string, lns ...ne
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.pid = cmd.Process.Pid
 	go func() {
 		cmd.Wait()
 		close(p.exited)
