@@ -27,8 +27,9 @@ const inheritEnv = "STRAIT"
 // not be used, logged once the error log is open.
 type inherited struct {
 	listeners []net.Listener
-	sources   []string // `STRAIT="3;4;"`, `LISTEN_FDS="2"`
-	problems  []string // "[emerg] invalid socket number …"
+	packets   []net.PacketConn // datagram sockets, for "listen ... udp"
+	sources   []string         // `STRAIT="3;4;"`, `LISTEN_FDS="2"`
+	problems  []string         // "[emerg] invalid socket number …"
 }
 
 // readInherited reads and removes STRAIT and systemd's variables and
@@ -68,11 +69,22 @@ func readInherited() *inherited {
 		seen[fd] = true
 		// Checked before os.NewFile, whose File would close the
 		// descriptor even when it is not a socket strait may take.
-		if err := checkListeningSocket(fd); err != nil {
+		datagram, err := checkListeningSocket(fd)
+		if err != nil {
 			in.problems = append(in.problems, fmt.Sprintf("[crit] the inherited socket #%d is ignored: %v", fd, err))
 			continue
 		}
 		f := os.NewFile(uintptr(fd), "inherited socket #"+strconv.Itoa(fd))
+		if datagram {
+			pc, err := net.FilePacketConn(f) // a duplicate; the original closes
+			f.Close()
+			if err != nil {
+				in.problems = append(in.problems, fmt.Sprintf("[crit] the inherited socket #%d is ignored: %v", fd, err))
+				continue
+			}
+			in.packets = append(in.packets, pc)
+			continue
+		}
 		ln, err := net.FileListener(f) // a duplicate; the original closes
 		f.Close()
 		if err != nil {
@@ -113,11 +125,18 @@ func parseInheritVar(v string) (fds []int, problem string) {
 // variable naming them, "" when there are none. The listeners stay open
 // until close, after the child has started.
 func (in *inherited) handDown(extra []*os.File) ([]*os.File, string, error) {
-	if len(in.listeners) == 0 {
+	if len(in.listeners)+len(in.packets) == 0 {
 		return extra, "", nil
 	}
 	var b strings.Builder
+	socks := make([]any, 0, len(in.listeners)+len(in.packets))
 	for _, ln := range in.listeners {
+		socks = append(socks, ln)
+	}
+	for _, pc := range in.packets {
+		socks = append(socks, pc)
+	}
+	for _, ln := range socks {
 		fl, ok := ln.(interface{ File() (*os.File, error) })
 		if !ok {
 			continue
@@ -132,17 +151,21 @@ func (in *inherited) handDown(extra []*os.File) ([]*os.File, string, error) {
 	return extra, inheritEnv + "=" + b.String(), nil
 }
 
-// take returns the listeners for the server, which owns them from then on.
-func (in *inherited) take() []net.Listener {
-	lns := in.listeners
-	in.listeners = nil
-	return lns
+// take returns the listeners and datagram sockets for the server, which
+// owns them from then on.
+func (in *inherited) take() ([]net.Listener, []net.PacketConn) {
+	lns, pcs := in.listeners, in.packets
+	in.listeners, in.packets = nil, nil
+	return lns, pcs
 }
 
-// close releases the listeners not taken.
+// close releases the sockets not taken.
 func (in *inherited) close() {
 	for _, ln := range in.listeners {
 		ln.Close()
 	}
-	in.listeners = nil
+	for _, pc := range in.packets {
+		pc.Close()
+	}
+	in.listeners, in.packets = nil, nil
 }

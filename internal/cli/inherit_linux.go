@@ -6,18 +6,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// checkListeningSocket reports whether fd is a listening stream socket,
-// as nginx reads an inherited socket's type before using it.
-func checkListeningSocket(fd int) error {
+// checkListeningSocket reports whether fd is a listening stream socket
+// or a datagram socket (for "listen ... udp"), as nginx reads an
+// inherited socket's type before using it; datagram is true for the
+// latter.
+func checkListeningSocket(fd int) (datagram bool, err error) {
 	typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
 	if err != nil {
-		return err
+		return false, err
+	}
+	if typ == unix.SOCK_DGRAM {
+		return true, nil
 	}
 	if typ != unix.SOCK_STREAM {
-		return errors.New("not a stream socket")
+		return false, errors.New("not a stream or datagram socket")
 	}
 	if on, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err == nil && on == 0 {
-		return errors.New("not a listening socket")
+		return false, errors.New("not a listening socket")
 	}
-	return nil
+	return false, nil
 }

@@ -3,5 +3,6 @@
 package cli
 
 // checkListeningSocket is Linux-only for now; elsewhere net.FileListener
-// alone decides whether an inherited descriptor is usable.
-func checkListeningSocket(int) error { return nil }
+// alone decides whether an inherited descriptor is usable, and inherited
+// datagram sockets are not recognized.
+func checkListeningSocket(int) (datagram bool, err error) { return false, nil }

@@ -48,8 +48,9 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	hostname = strings.ToLower(hostname)
 	// The server opens the error_log targets of every level, once per
 	// path, and points procLog at the main ones.
+	lns, pcs := inh.take()
 	srv, err := server.New(cfg, server.Options{Hostname: hostname, PID: os.Getpid(), Version: Version, ProcessLog: procLog, Stderr: env.Stderr,
-		Inherited: inh.take()})
+		Inherited: lns, InheritedPackets: pcs})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return 1

@@ -24,7 +24,7 @@ const corpusDir = "testdata/corpus"
 
 // fakeResolve resolves the names the corpus uses without DNS:
 // localhost, backendN.example.com -> 127.0.0.N, other example.com names
-// -> 127.0.0.10; .invalid names do not exist.
+// and example.com itself -> 127.0.0.10; .invalid names do not exist.
 func fakeResolve(host string) ([]string, error) {
 	switch {
 	case host == "localhost":
@@ -34,7 +34,7 @@ func fakeResolve(host string) ([]string, error) {
 	case strings.HasPrefix(host, "backend") && strings.HasSuffix(host, ".example.com"):
 		n := strings.TrimSuffix(strings.TrimPrefix(host, "backend"), ".example.com")
 		return []string{"127.0.0." + n}, nil
-	case strings.HasSuffix(host, ".example.com"):
+	case host == "example.com" || strings.HasSuffix(host, ".example.com"):
 		return []string{"127.0.0.10"}, nil
 	}
 	return nil, fmt.Errorf("unexpected lookup of %q", host)

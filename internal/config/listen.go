@@ -11,12 +11,20 @@ import (
 
 // listenNotYet are listen parameters nginx knows and strait refuses for
 // now; a prefix ending in "=" matches any value.
-var listenNotYet = []string{"ssl", "udp", "fastopen=", "setfib=", "multipath", "accept_filter=", "deferred"}
+var listenNotYet = []string{"ssl", "fastopen=", "setfib=", "multipath", "accept_filter=", "deferred"}
+
+// udpIncompatible are the listen parameters nginx refuses beside "udp",
+// in the order ngx_stream_core_listen checks them; a prefix ending in "="
+// matches any value.
+var udpIncompatible = []string{"backlog=", "ssl", "so_keepalive=", "proxy_protocol", "fastopen="}
 
 // setListen parses `listen address[:port] [parameters]` like
 // ngx_stream_core_listen, one Listen per resolved address.
 func setListen(s *scope, d *ngxconf.Directive) error {
 	tmpl := Listen{Network: "tcp", Backlog: -1, IPv6Only: true, Pos: stmtPos(d)}
+	if err := checkUDPParams(d); err != nil {
+		return err
+	}
 	for _, a := range d.Args[1:] {
 		if err := listenParam(&tmpl, d, a.Value); err != nil {
 			return err
@@ -31,6 +39,9 @@ func setListen(s *scope, d *ngxconf.Directive) error {
 		ls := tmpl
 		ls.Address, ls.PortHigh = addr.address, addr.portHigh
 		if addr.unix {
+			if ls.Network == "udp" {
+				return errorf(d, "the \"udp\" parameter of \"listen\" is not supported yet on a unix domain socket")
+			}
 			ls.Network = "unix"
 		}
 		key := ls.Network + " " + addr.text
@@ -56,6 +67,8 @@ func listenParam(ls *Listen, d *ngxconf.Directive, p string) error {
 		ls.Bind = true
 	case p == "reuseport":
 		ls.ReusePort, ls.Bind = true, true
+	case p == "udp":
+		ls.Network = "udp"
 	case p == "proxy_protocol":
 		ls.ProxyProtocol = true
 	case p == "default_server":
@@ -91,6 +104,29 @@ func listenParam(ls *Listen, d *ngxconf.Directive, p string) error {
 		ls.Bind = true
 	default:
 		return errorf(d, "the invalid %q parameter", p)
+	}
+	return nil
+}
+
+// checkUDPParams refuses, with nginx's words, the parameters that make no
+// sense for a datagram socket when "udp" is among a listen's parameters.
+// It runs before the parameters are read one by one, so that "udp ssl"
+// gets nginx's answer rather than "ssl" being unsupported.
+func checkUDPParams(d *ngxconf.Directive) error {
+	udp := false
+	for _, a := range d.Args[1:] {
+		udp = udp || a.Value == "udp"
+	}
+	if !udp {
+		return nil
+	}
+	for _, bad := range udpIncompatible {
+		for _, a := range d.Args[1:] {
+			name, _, hasVal := strings.Cut(a.Value, "=")
+			if a.Value == bad || (hasVal && bad == name+"=") {
+				return errorf(d, "\"listen\" directive \"%s\" parameter is incompatible with \"udp\"", strings.TrimSuffix(bad, "="))
+			}
+		}
 	}
 	return nil
 }

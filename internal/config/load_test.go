@@ -245,7 +245,7 @@ func TestDefaults(t *testing.T) {
 		Listens:   s.Listens,
 		ProxyPass: s.ProxyPass,
 		Proxy: Proxy{ConnectTimeout: 60 * time.Second, Timeout: 10 * time.Minute, BufferSize: 16384,
-			NextUpstream: true},
+			NextUpstream: true, Responses: -1},
 		SSL: ProxySSL{Protocols: []string{"TLSv1.2", "TLSv1.3"}, Ciphers: "DEFAULT", VerifyDepth: 1,
 			SessionReuse: true, Pos: s.Pos},
 		LimitConnLogLevel: "error", TCPNoDelay: true, PrereadTimeout: 30 * time.Second,

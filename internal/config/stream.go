@@ -78,7 +78,8 @@ func setServer(s *scope, d *ngxconf.Directive) error {
 // table, applied through the directives' own setters so that the
 // documented defaults and the real ones cannot drift apart.
 func (l *loader) defaultServer() (*Server, error) {
-	srv := &Server{}
+	// proxy_responses has no default value: unset means no limit.
+	srv := &Server{Proxy: Proxy{Responses: -1}}
 	s := &scope{l: l, ctx: CtxServer, lvl: newLevel(srv), defaults: true}
 	for i := range l.table {
 		e := &l.table[i]
@@ -117,6 +118,12 @@ func (st *streamState) finish(l *loader) error {
 	for _, srv := range cs.Servers {
 		if err := l.checkProxySSL(srv); err != nil {
 			return err
+		}
+		if srv.SSL.Enabled && srv.HasUDP() {
+			// nginx ignores proxy_ssl for UDP sessions and sends their
+			// datagrams in the clear; there is no DTLS in strait either,
+			// and a silent downgrade is what an operator least expects.
+			return errorAt(srv.SSL.Pos, "\"proxy_ssl\" is not supported for \"udp\" listens: datagrams to upstreams cannot use TLS")
 		}
 	}
 	for _, u := range cs.Upstreams {

@@ -181,7 +181,7 @@ type Server struct {
 
 // Listen is one listen directive.
 type Listen struct {
-	Network       string // "tcp" or "unix"
+	Network       string // "tcp", "udp" or "unix"
 	Address       string // "127.0.0.1:8080", "[::]:80", "/path" for unix
 	PortHigh      int    // > 0 for a port range; Address then holds the low port
 	Backlog       int    // -1 when unset (system default)
@@ -237,6 +237,24 @@ type Proxy struct {
 	SocketKeepalive     bool
 	Bind                string // local address for upstream connections, "" = none
 	ProxyProtocol       bool   // send PROXY v1 to the upstream
+	// Requests is proxy_requests: client datagrams after which a UDP
+	// session stops taking more (the next one starts a new session); 0
+	// is no limit.
+	Requests int
+	// Responses is proxy_responses: datagrams expected from the upstream
+	// for each client datagram of a UDP session; -1 when not set (the
+	// session ends only when idle for proxy_timeout).
+	Responses int
+}
+
+// HasUDP reports whether any listen of the server is "udp".
+func (s *Server) HasUDP() bool {
+	for _, l := range s.Listens {
+		if l.Network == "udp" {
+			return true
+		}
+	}
+	return false
 }
 
 // ProxySSL holds every proxy_ssl_* setting of a server block. File paths

@@ -11,6 +11,7 @@ const (
 	KeyConn          = "conn"           // uint64 connection number, printed as "*N " before the message
 	KeyAction        = "action"         // " while <action>"
 	KeyClient        = "client"         // ", client: <client>"
+	KeyUDPClient     = "udp_client"     // ", udp client: <client>", nginx's words for a UDP session
 	KeyServer        = "server"         // ", server: <server>"
 	KeyUpstream      = "upstream"       // `, upstream: "<upstream>"`
 	KeyBytesClient   = "bytes_client"   // "R/S" -> ", bytes from/to client:R/S"
@@ -23,6 +24,7 @@ type fields struct {
 	hasConn bool
 
 	action, client, server, upstream string
+	udp                              bool // client came as udp_client
 	bytesClient, bytesUpstream       string
 
 	extra []byte // ", key: value" pairs from WithAttrs, in order
@@ -48,7 +50,9 @@ func (f *fields) setKnown(a slog.Attr, group string) bool {
 	case KeyAction:
 		f.action = valueString(v)
 	case KeyClient:
-		f.client = valueString(v)
+		f.client, f.udp = valueString(v), false
+	case KeyUDPClient:
+		f.client, f.udp = valueString(v), true
 	case KeyServer:
 		f.server = valueString(v)
 	case KeyUpstream:
@@ -68,7 +72,7 @@ func isKnown(a slog.Attr, group string) bool {
 		return false
 	}
 	switch a.Key {
-	case KeyAction, KeyClient, KeyServer, KeyUpstream, KeyBytesClient, KeyBytesUpstream:
+	case KeyAction, KeyClient, KeyUDPClient, KeyServer, KeyUpstream, KeyBytesClient, KeyBytesUpstream:
 		return true
 	case KeyConn:
 		_, ok := connNumber(a.Value.Resolve())
@@ -95,7 +99,11 @@ func (f *fields) appendSuffix(b []byte) []byte {
 		b = append(b, " while "...)
 		b = appendEscaped(b, f.action)
 	}
-	b = appendPair(b, ", client: ", f.client)
+	if f.udp {
+		b = appendPair(b, ", udp client: ", f.client)
+	} else {
+		b = appendPair(b, ", client: ", f.client)
+	}
 	b = appendPair(b, ", server: ", f.server)
 	if f.upstream != "" {
 		b = append(b, `, upstream: "`...)

@@ -44,6 +44,14 @@ func TestLineShapes(t *testing.T) {
 			want: `2026/11/29 11:04:01 [error] 1234#1234: *5 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: 0.0.0.0:12345, upstream: "127.0.0.1:9000", bytes from/to client:0/0, bytes from/to upstream:0/0`,
 		},
 		{
+			name: "udp session", level: LevelError, msg: "upstream timed out (110: Connection timed out)",
+			attrs: []any{
+				"conn", 3, "action", "proxying connection", "udp_client", "127.0.0.1", "server", "127.0.0.1:53",
+				"upstream", "127.0.0.1:5353", "bytes_client", "1/0", "bytes_upstream", "0/1",
+			},
+			want: `2026/11/29 11:04:01 [error] 1234#1234: *3 upstream timed out (110: Connection timed out) while proxying connection, udp client: 127.0.0.1, server: 127.0.0.1:53, upstream: "127.0.0.1:5353", bytes from/to client:1/0, bytes from/to upstream:0/1`,
+		},
+		{
 			name: "no connection", level: LevelNotice, msg: "signal process started",
 			want: `2026/11/29 11:04:01 [notice] 1234#1234: signal process started`,
 		},

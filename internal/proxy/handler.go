@@ -11,6 +11,7 @@ import (
 
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/errlog"
 	"github.com/straitproxy/strait/internal/upstream"
 	"github.com/straitproxy/strait/internal/vars"
 )
@@ -77,6 +78,20 @@ type Session struct {
 	// Record receives the outcome: Status, bytes, Attempts, UpstreamGroup
 	// and SSL. The caller fills the rest and writes the access log.
 	Record *accesslog.Session
+	// UDP marks a datagram session: nginx calls its client "udp client"
+	// in log lines.
+	UDP bool
+}
+
+// ClientAttrs are the error log attributes naming the session's client
+// and server, nginx's ", client: ..., server: ..." (", udp client: ..."
+// for UDP).
+func (s *Session) ClientAttrs() []any {
+	key := errlog.KeyClient
+	if s.UDP {
+		key = errlog.KeyUDPClient
+	}
+	return []any{key, s.ClientText, errlog.KeyServer, s.ServerText}
 }
 
 // clientAddr is the client's address after realip: the record's when

@@ -16,6 +16,10 @@ func (s *Server) startLoop(l *listener) {
 	s.loops.Add(1)
 	go func() {
 		defer s.loops.Done()
+		if l.pc != nil {
+			s.udpLoop(l)
+			return
+		}
 		s.acceptLoop(l)
 	}()
 }

@@ -136,6 +136,9 @@ func (srv *Server) proxyHandler(sc *config.Server, groups *groupSet, log *slog.L
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w in %s", err, sc.ProxyPass.Pos)
 	}
+	if err := checkUDPPeers(sc, group); err != nil {
+		return nil, nil, err
+	}
 	h := &proxy.Handler{
 		Group:           group,
 		Proxy:           sc.Proxy,

@@ -120,6 +120,37 @@ func (t *connTable) admit(closed func() bool) bool {
 	return false
 }
 
+// tryAdmit is admit for a UDP session, which cannot wait: a datagram
+// that finds no room is dropped (nginx drops it when
+// ngx_get_connection fails). It logs once per episode of shortage.
+func (t *connTable) tryAdmit() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch t.roomLocked() {
+	case shortOfConns:
+		if !t.connsShort {
+			t.connsShort = true
+			if log, wc := t.onConnsShort, t.workerConnections; log != nil {
+				t.unlocked(func() { log(wc) })
+			}
+		}
+		return false
+	case shortOfFDs:
+		if !t.fdsShort {
+			t.fdsShort = true
+			t.unlocked(t.onFDsShort)
+		}
+		if t.unlockedTrim() > 0 && t.roomLocked() == room {
+			break
+		}
+		return false
+	}
+	t.conns += 2
+	t.fds += 2
+	t.connsShort, t.fdsShort = false, false
+	return true
+}
+
 // Why a session cannot be admitted now.
 const (
 	room = iota

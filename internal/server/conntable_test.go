@@ -12,18 +12,6 @@ import (
 	"github.com/straitproxy/strait/internal/straittest"
 )
 
-// tryAdmit admits a session if there is room now, without waiting.
-func (t *connTable) tryAdmit() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.roomLocked() != room {
-		return false
-	}
-	t.conns += 2
-	t.fds += 2
-	return true
-}
-
 func TestWorkerConnectionsCountListenersClientsAndUpstreams(t *testing.T) {
 	for _, tt := range []struct {
 		workerConnections, listeners, sessions int

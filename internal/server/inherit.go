@@ -18,10 +18,10 @@ import (
 // ordinary listener: reloads keep it while a listen names its address and
 // close it when none does.
 
-// adoptInherited wraps every inherited listener whose address snap binds
-// and closes the others, with a notice. It takes ownership of all of
-// them: on error every one is closed.
-func adoptInherited(snap *snapshot, inherited []net.Listener) (map[string]*listener, error) {
+// adoptInherited wraps every inherited listener and UDP socket whose
+// address snap binds and closes the others, with a notice. It takes
+// ownership of all of them: on error every one is closed.
+func adoptInherited(snap *snapshot, inherited []net.Listener, packets []net.PacketConn) (map[string]*listener, error) {
 	adopted := map[string]*listener{}
 	fail := func(err error, rest []net.Listener) (map[string]*listener, error) {
 		for _, l := range adopted {
@@ -29,6 +29,9 @@ func adoptInherited(snap *snapshot, inherited []net.Listener) (map[string]*liste
 		}
 		for _, ln := range rest {
 			ln.Close()
+		}
+		for _, pc := range packets {
+			pc.Close()
 		}
 		return nil, err
 	}
@@ -52,7 +55,25 @@ func adoptInherited(snap *snapshot, inherited []net.Listener) (map[string]*liste
 		}
 		adopted[key] = newListener(key, r.bind.text(), keepAliveAsConfigured(ln, r.bind))
 	}
+	adoptPackets(snap, packets, adopted)
 	return adopted, nil
+}
+
+// adoptPackets adds the inherited UDP sockets a "listen ... udp" names
+// to adopted and closes the others, with a notice. nginx takes UDP
+// sockets from its NGINX variable too, telling them apart by SO_TYPE.
+func adoptPackets(snap *snapshot, packets []net.PacketConn, adopted map[string]*listener) {
+	for _, pc := range packets {
+		key, text := inheritedKey(pc.LocalAddr())
+		uc, isUDP := pc.(*net.UDPConn)
+		if _, ok := snap.routes[key]; !ok || !isUDP || adopted[key] != nil {
+			snap.log.Log(context.Background(), errlog.LevelNotice,
+				fmt.Sprintf(`closing inherited socket on %s: no "listen" directive matches it`, text))
+			pc.Close()
+			continue
+		}
+		adopted[key] = newPacketListener(key, text, uc)
+	}
 }
 
 // inheritedKey returns the bindAddr key and nginx's addr_text of a
@@ -63,6 +84,9 @@ func inheritedKey(a net.Addr) (key, text string) {
 	case *net.TCPAddr:
 		ap := a.AddrPort()
 		b = bindAddr{network: "tcp", address: net.JoinHostPort(ap.Addr().WithZone("").String(), fmt.Sprint(ap.Port()))}
+	case *net.UDPAddr:
+		ap := a.AddrPort()
+		b = bindAddr{network: "udp", address: net.JoinHostPort(ap.Addr().WithZone("").String(), fmt.Sprint(ap.Port()))}
 	case *net.UnixAddr:
 		b = bindAddr{network: "unix", address: a.Name}
 	default:

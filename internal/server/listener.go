@@ -19,7 +19,7 @@ import (
 // port, or a wildcard socket serving several specific listens, as nginx
 // binds only *:port unless a listen has "bind".
 type bindAddr struct {
-	network string // "tcp" or "unix"
+	network string // "tcp", "udp" or "unix"
 	address string // "127.0.0.1:80", "[::]:80", "/path"
 	listen  config.Listen
 }
@@ -49,9 +49,13 @@ func expandListen(l config.Listen) ([]bindAddr, error) {
 	if l.PortHigh > 0 {
 		high = l.PortHigh
 	}
+	network := "tcp"
+	if l.Network == "udp" {
+		network = "udp"
+	}
 	var out []bindAddr
 	for p := port; p <= high; p++ {
-		out = append(out, bindAddr{network: "tcp", address: net.JoinHostPort(host, strconv.Itoa(p)), listen: l})
+		out = append(out, bindAddr{network: network, address: net.JoinHostPort(host, strconv.Itoa(p)), listen: l})
 	}
 	return out, nil
 }

@@ -48,6 +48,9 @@ type Options struct {
 	// instead of binding that address, and closes the rest; it owns all
 	// of them, whether it succeeds or not.
 	Inherited []net.Listener
+	// InheritedPackets are UDP sockets opened before New, used and owned
+	// the same way for "listen ... udp".
+	InheritedPackets []net.PacketConn
 	// Descriptors returns the open-files limit (RLIMIT_NOFILE) and how
 	// many descriptors the process has open, read when serving starts and
 	// at each reload; limit 0 means unknown, and only worker_connections
@@ -95,11 +98,14 @@ type Server struct {
 	stopped  chan struct{}
 }
 
-// listener is one bound socket and its accept loop.
+// listener is one bound socket and its accept loop, or for UDP its read
+// loop and the sessions of its clients.
 type listener struct {
 	key    string
-	text   string // nginx's addr_text, for "server:" in log lines
-	ln     net.Listener
+	text   string       // nginx's addr_text, for "server:" in log lines
+	ln     net.Listener // nil for a UDP socket
+	pc     *net.UDPConn // the UDP socket; nil for TCP and unix
+	udp    *udpSessions // the UDP sessions by client address; nil for TCP and unix
 	closed atomic.Bool
 	done   chan struct{} // closed by close
 }
@@ -108,10 +114,26 @@ func newListener(key, text string, ln net.Listener) *listener {
 	return &listener{key: key, text: text, ln: ln, done: make(chan struct{})}
 }
 
+func newPacketListener(key, text string, pc *net.UDPConn) *listener {
+	return &listener{key: key, text: text, pc: pc, udp: newUDPSessions(), done: make(chan struct{})}
+}
+
+// addr is the socket's local address.
+func (l *listener) addr() net.Addr {
+	if l.pc != nil {
+		return l.pc.LocalAddr()
+	}
+	return l.ln.Addr()
+}
+
 func (l *listener) close() {
 	if l.closed.CompareAndSwap(false, true) {
 		close(l.done)
-		l.ln.Close()
+		if l.pc != nil {
+			l.pc.Close()
+		} else {
+			l.ln.Close()
+		}
 	}
 }
 
@@ -136,10 +158,13 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		for _, ln := range opts.Inherited {
 			ln.Close()
 		}
+		for _, pc := range opts.InheritedPackets {
+			pc.Close()
+		}
 		s.rootCancel(nil)
 		return nil, err
 	}
-	adopted, err := adoptInherited(snap, opts.Inherited)
+	adopted, err := adoptInherited(snap, opts.Inherited, opts.InheritedPackets)
 	if err != nil {
 		snap.closeResources()
 		s.rootCancel(nil)
@@ -156,7 +181,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	maps.Copy(s.listeners, opened)
-	s.opts.Inherited = nil // adopted or closed: the server owns them now
+	s.opts.Inherited, s.opts.InheritedPackets = nil, nil // adopted or closed: the server owns them now
 	s.cur.Store(snap)
 	s.live[snap] = struct{}{}
 	snap.errLogs.publish(opts.ProcessLog)
@@ -179,14 +204,14 @@ func (s *Server) openListeners(snap *snapshot) (map[string]*listener, error) {
 			continue
 		}
 		r := snap.routes[k]
-		ln, err := bind(r.bind)
+		l, err := openListener(k, r.bind)
 		if err != nil {
 			for _, l := range opened {
 				l.close()
 			}
 			return nil, err
 		}
-		opened[k] = newListener(k, r.bind.text(), ln)
+		opened[k] = l
 	}
 	return opened, nil
 }
@@ -220,7 +245,7 @@ func (s *Server) Addrs() []net.Addr {
 	sort.Strings(keys)
 	out := make([]net.Addr, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, s.listeners[k].ln.Addr())
+		out = append(out, s.listeners[k].addr())
 	}
 	return out
 }

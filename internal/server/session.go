@@ -53,6 +53,13 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	default:
 		b.handler.Serve(snap.ctx, ps)
 	}
+	s.finishSession(b, ps, held)
+}
+
+// finishSession releases the session's limit_conn counts, writes its
+// access log records and counts it.
+func (s *Server) finishSession(b *block, ps *proxy.Session, held []heldLimit) {
+	rec, log := ps.Record, ps.Log
 	for _, h := range held {
 		h.zone.release(h.key)
 	}
@@ -81,7 +88,7 @@ const actionReadingProxyProtocol = "reading PROXY protocol"
 // the byte counts (nginx keeps the connection's last action).
 func logContext(ps *proxy.Session) []any {
 	rec := ps.Record
-	attrs := []any{"client", ps.ClientText, "server", ps.ServerText}
+	attrs := ps.ClientAttrs()
 	if n := len(rec.Attempts); n > 0 && rec.Attempts[n-1].Connected {
 		a := rec.Attempts[n-1]
 		attrs = append(attrs, "action", "proxying connection", "upstream", a.Addr,
@@ -95,7 +102,7 @@ func logContext(ps *proxy.Session) []any {
 // the session must end here, and returns the limit_conn counts it holds.
 func (s *Server) preamble(snap *snapshot, bnd *binding, ps *proxy.Session) []heldLimit {
 	b, rec, c := bnd.block, ps.Record, ps.Client
-	ctxAttrs := func() []any { return []any{"client", ps.ClientText, "server", ps.ServerText} }
+	ctxAttrs := ps.ClientAttrs
 	if bnd.listen.ProxyProtocol {
 		hdr, rest, err := proxy.ReadProxyHeader(c, b.cfg.ProxyProtocolTimeout)
 		switch {

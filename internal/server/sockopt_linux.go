@@ -29,7 +29,15 @@ func setListenSockopts(fd int, network string, l config.Listen) error {
 			return err
 		}
 	}
-	if network == "tcp6" {
+	if network == "udp4" || network == "udp6" {
+		// As nginx sets it on every listening socket: a UDP socket on a
+		// specific address may then share its port with a wildcard one,
+		// each serving its own listen.
+		if err := set(unix.SOL_SOCKET, unix.SO_REUSEADDR, 1, "SO_REUSEADDR"); err != nil {
+			return err
+		}
+	}
+	if network == "tcp6" || network == "udp6" {
 		if err := set(unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, b2i(l.IPv6Only), "IPV6_V6ONLY"); err != nil {
 			return err
 		}
@@ -44,7 +52,7 @@ func setListenSockopts(fd int, network string, l config.Listen) error {
 			return err
 		}
 	}
-	if network == "unix" || !l.KeepAlive.Set {
+	if network == "unix" || network == "udp4" || network == "udp6" || !l.KeepAlive.Set {
 		return nil
 	}
 	if err := set(unix.SOL_SOCKET, unix.SO_KEEPALIVE, b2i(l.KeepAlive.On), "SO_KEEPALIVE"); err != nil {

@@ -2,6 +2,7 @@ package straittest
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -77,6 +78,18 @@ func Port(tb testing.TB, ln net.Listener) string {
 // copies are closed in the parent by the release function returned,
 // which the caller runs once cmd has started (or failed to).
 func PassListeners(tb testing.TB, cmd *exec.Cmd, env string, lns ...net.Listener) (release func()) {
+	tb.Helper()
+	socks := make([]io.Closer, len(lns))
+	for i, ln := range lns {
+		socks[i] = ln
+	}
+	return PassSockets(tb, cmd, env, socks...)
+}
+
+// PassSockets is PassListeners for any sockets with a File method:
+// listeners, and UDP sockets (*net.UDPConn) for "listen ... udp", which
+// strait and nginx take from the same variable.
+func PassSockets(tb testing.TB, cmd *exec.Cmd, env string, lns ...io.Closer) (release func()) {
 	tb.Helper()
 	var files []*os.File
 	var fds strings.Builder

@@ -78,7 +78,7 @@ func coreVariables(opts Options) []Definition {
 			return at(s).AppendFormat(dst, timeLocalLayout), true
 		}, Doc: "local time in the Common Log Format"},
 		{Name: "protocol", Get: func(dst []byte, s *Session) ([]byte, bool) { return append(dst, s.Protocol...), true },
-			Doc: "protocol used to communicate with the client: TCP"},
+			Doc: "protocol used to communicate with the client: TCP or UDP"},
 		{Name: "proxy_protocol_addr", Get: func(dst []byte, s *Session) ([]byte, bool) {
 			return appendSet(dst, s.ProxyProtocolAddr)
 		}, Doc: "client address from the PROXY protocol header"},

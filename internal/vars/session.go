@@ -26,7 +26,7 @@ type Session struct {
 	ProxyProtocolAddr, ProxyProtocolPort             string
 	ProxyProtocolServerAddr, ProxyProtocolServerPort string
 
-	Protocol      string // "TCP"
+	Protocol      string // "TCP" or "UDP"
 	Status        int    // 200, 400, 403, 500, 502, 503; 0 while running
 	BytesSent     int64  // bytes sent to the client
 	BytesReceived int64  // bytes received from the client

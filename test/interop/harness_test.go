@@ -3,6 +3,7 @@ package interop
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -148,6 +149,7 @@ func isExecutable(path string) bool {
 // strait binary.
 type process struct {
 	name   string
+	pid    int
 	out    *straittest.LockedBuffer
 	exited chan struct{}
 }
@@ -166,15 +168,27 @@ func launch(t testing.TB, graceful bool, name string, args ...string) *process {
 // that stopping it stops the workers it forked too.
 func launchCmd(t testing.TB, graceful bool, cmd *exec.Cmd, env string, lns ...net.Listener) *process {
 	t.Helper()
+	socks := make([]io.Closer, len(lns))
+	for i, ln := range lns {
+		socks[i] = ln
+	}
+	return launchSockets(t, graceful, cmd, env, socks...)
+}
+
+// launchSockets is launchCmd for any sockets with a File method, UDP
+// ones included (see straittest.PassSockets).
+func launchSockets(t testing.TB, graceful bool, cmd *exec.Cmd, env string, socks ...io.Closer) *process {
+	t.Helper()
 	p := &process{name: filepath.Base(cmd.Path), out: &straittest.LockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	release := straittest.PassListeners(t, cmd, env, lns...)
+	release := straittest.PassSockets(t, cmd, env, socks...)
 	err := cmd.Start()
 	release()
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.pid = cmd.Process.Pid
 	go func() {
 		cmd.Wait()
 		close(p.exited)

@@ -34,17 +34,27 @@ type Instance struct {
 // binding those addresses: so a test never needs a free port.
 func Start(tb testing.TB, confPath, prefix string, inherited ...net.Listener) *Instance {
 	tb.Helper()
+	return StartSockets(tb, confPath, prefix, inherited, nil)
+}
+
+// StartSockets is Start with UDP sockets, bound by the test for the
+// configuration's "listen ... udp" addresses, handed over too.
+func StartSockets(tb testing.TB, confPath, prefix string, inherited []net.Listener, packets []net.PacketConn) *Instance {
+	tb.Helper()
 	cfg, err := config.Load(config.LoadOptions{File: confPath, Prefix: prefix})
 	if err != nil {
 		for _, ln := range inherited {
 			ln.Close()
+		}
+		for _, pc := range packets {
+			pc.Close()
 		}
 		text, _ := os.ReadFile(confPath)
 		tb.Fatalf("load configuration: %v\n%s", err, text)
 	}
 	log := &straittest.LockedBuffer{}
 	logger := slog.New(errlog.NewHandler(log, errlog.LevelInfo, errlog.Options{PID: os.Getpid()}))
-	srv, err := server.New(cfg, server.Options{Logger: logger, PID: os.Getpid(), Inherited: inherited})
+	srv, err := server.New(cfg, server.Options{Logger: logger, PID: os.Getpid(), Inherited: inherited, InheritedPackets: packets})
 	if err != nil {
 		tb.Fatalf("start strait: %v", err)
 	}
