@@ -11,7 +11,7 @@ import (
 
 // listenNotYet are listen parameters nginx knows and strait refuses for
 // now; a prefix ending in "=" matches any value.
-var listenNotYet = []string{"ssl", "udp", "fastopen=", "setfib=", "multipath", "accept_filter=", "deferred"}
+var listenNotYet = []string{"udp", "fastopen=", "setfib=", "multipath", "accept_filter=", "deferred"}
 
 // setListen parses `listen address[:port] [parameters]` like
 // ngx_stream_core_listen, one Listen per resolved address.
@@ -56,6 +56,8 @@ func listenParam(ls *Listen, d *ngxconf.Directive, p string) error {
 		ls.Bind = true
 	case p == "reuseport":
 		ls.ReusePort, ls.Bind = true, true
+	case p == "ssl":
+		ls.SSL = true
 	case p == "proxy_protocol":
 		ls.ProxyProtocol = true
 	case p == "default_server":

@@ -117,6 +117,9 @@ func (st *streamState) finish(l *loader) error {
 		if err := l.checkProxySSL(srv); err != nil {
 			return err
 		}
+		if err := l.checkClientTLS(srv); err != nil {
+			return err
+		}
 	}
 	for _, u := range cs.Upstreams {
 		if err := l.resolveUpstream(u); err != nil {

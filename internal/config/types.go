@@ -111,6 +111,9 @@ type Server struct {
 	ProxyPass ProxyPass
 	Proxy     Proxy
 	SSL       ProxySSL
+	// ClientTLS is ngx_stream_ssl_module: TLS with clients on listen
+	// ... ssl.
+	ClientTLS ClientTLS
 	Access    []AccessRule // allow/deny in order; empty allows all
 	// Return, when set, serves the block's sessions instead of
 	// proxy_pass (nginx's content handler is whichever came last).
@@ -144,7 +147,7 @@ type Listen struct {
 	SndBuf        int
 	ProxyProtocol bool
 	KeepAlive     KeepAlive
-	SSL           bool // listen ... ssl (client-side TLS), refused until supported
+	SSL           bool // listen ... ssl: TLS with clients
 	Pos           ngxconf.Pos
 }
 
