@@ -44,7 +44,7 @@ func (e *ServerHandshakeError) Unwrap() error { return e.Err }
 var openSSLReasons = []struct {
 	goText, openssl, reason string
 }{
-	{"no cipher suite supporting both client and server", "error:0A0000C1:SSL routines::no shared cipher", ReasonCipher},
+	{"no cipher suite supported by both client and server", "error:0A0000C1:SSL routines::no shared cipher", ReasonCipher},
 	{"client offered only unsupported versions", "error:0A000102:SSL routines::unsupported protocol", ReasonProtocol},
 	{"first record does not look like a TLS handshake", "error:0A00010B:SSL routines::wrong version number", ReasonNotTLS},
 	{"client requested unsupported application protocols", "error:0A0000EB:SSL routines::no application protocol", ReasonALPN},
