@@ -37,7 +37,7 @@ func newTLSFront(t testing.TB, dir string) *tlsFront {
 	cl := ca.Issue(t, testpki.Spec{CommonName: "alice, ops", Client: true})
 	stranger := testpki.SelfSigned(t, testpki.Spec{CommonName: "mallory", Client: true})
 	f := &tlsFront{root: testpki.WriteCerts(t, dir, "front-root.crt", root.Cert),
-		clientCA: testpki.WriteCerts(t, dir, "front-client-ca.crt", ca.Cert),
+		clientCA:      testpki.WriteCerts(t, dir, "front-client-ca.crt", ca.Cert),
 		clientSubject: `CN=alice\, ops,O=strait test`, clientIssuer: "CN=Front Client CA,O=strait test"}
 	f.ecCert, f.ecKey = testpki.WriteLeaf(t, dir, "front-ec", ec)
 	f.rsaCert, f.rsaKey = testpki.WriteLeaf(t, dir, "front-rsa", rsa)
