@@ -82,7 +82,7 @@ func NewServer(s config.ClientTLS, o ServerOptions) (*Server, error) {
 	if err = srv.loadTrust(cfg, level); err != nil {
 		return nil, err
 	}
-	if srv.sessions, err = newSessions(s, o.Cache, cfg, o.Now); err != nil {
+	if srv.sessions, err = newSessions(s, o.Cache, cfg, srv.chain.store, o.Now); err != nil {
 		return nil, err
 	}
 	srv.base = cfg

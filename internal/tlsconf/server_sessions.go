@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"fmt"
 	"sync"
@@ -42,8 +43,8 @@ type sessions struct {
 	now     func() time.Time
 }
 
-func newSessions(s config.ClientTLS, shared *SessionCache, cfg *tls.Config, now func() time.Time) (*sessions, error) {
-	ss := &sessions{timeout: s.SessionTimeout, now: now, profile: profileOf(s)}
+func newSessions(s config.ClientTLS, shared *SessionCache, cfg *tls.Config, store []*x509.Certificate, now func() time.Time) (*sessions, error) {
+	ss := &sessions{timeout: s.SessionTimeout, now: now, profile: profileOf(s, cfg.Certificates, store)}
 	stateful := !s.SessionTickets && (s.SessionCache.Mode == "builtin" || s.SessionCache.Mode == "shared")
 	if !s.SessionTickets && !stateful {
 		cfg.SessionTicketsDisabled = true
@@ -95,13 +96,19 @@ func ticketKeys(files []string) ([][32]byte, error) {
 }
 
 // profileOf digests what a session's trust depends on: the certificates
-// served and the client verification settings.
-func profileOf(s config.ClientTLS) [32]byte {
+// served (their content, as nginx's session ID context), the client
+// verification settings and trust anchors.
+func profileOf(s config.ClientTLS, served []tls.Certificate, store []*x509.Certificate) [32]byte {
 	h := sha256.New()
-	for _, ck := range s.Certificates {
-		fmt.Fprintf(h, "cert %q %q\n", ck.Certificate, ck.Key)
+	for _, c := range served {
+		for _, der := range c.Certificate {
+			fmt.Fprintf(h, "cert %x\n", sha256.Sum256(der))
+		}
 	}
-	fmt.Fprintf(h, "verify %q %q %q %q %d\n", s.VerifyClient, s.ClientCertificate, s.TrustedCertificate, s.CRL, s.VerifyDepth)
+	for _, c := range store {
+		fmt.Fprintf(h, "anchor %x\n", sha256.Sum256(c.Raw))
+	}
+	fmt.Fprintf(h, "verify %q %q %d\n", s.VerifyClient, s.CRL, s.VerifyDepth)
 	var out [32]byte
 	h.Sum(out[:0])
 	return out
