@@ -118,11 +118,7 @@ func TestClientTLSAgreesWithNginx(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ngOut, ngOK := sClient(t, openssl, ngAddr, append(c.args, verify...)...)
-			ng := viewOf(ngOut, ngOK)
-			if os.Getenv("DEBUG_SCLIENT") != "" {
-				t.Log(ngOut)
-			}
+			ng := viewOf(sClient(t, openssl, ngAddr, append(c.args, verify...)...))
 			st := viewOf(sClient(t, openssl, stAddr, append(c.args, verify...)...))
 			if strings.Contains(c.differs, "cipher") {
 				if st.Cipher != c.want.Cipher {
