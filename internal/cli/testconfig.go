@@ -74,6 +74,9 @@ func loadChecked(opts config.LoadOptions, expiryAt time.Time) (*config.Config, e
 		return nil, err
 	}
 	for _, s := range cfg.Stream.Servers {
+		if err := checkClientTLS(cfg, s, expiryAt); err != nil {
+			return nil, err
+		}
 		if !s.SSL.Enabled {
 			continue
 		}
@@ -105,4 +108,22 @@ func warnings(cfg *config.Config) []string {
 		}
 	}
 	return out
+}
+
+// checkClientTLS compiles a block's listen ... ssl profile, as a start
+// would, and adds expiry warnings for its certificates.
+func checkClientTLS(cfg *config.Config, s *config.Server, expiryAt time.Time) error {
+	if len(s.ClientTLS.Certificates) == 0 && !s.ClientTLS.RejectHandshake {
+		return nil
+	}
+	srv, err := tlsconf.NewServer(s.ClientTLS, tlsconf.ServerOptions{})
+	if err != nil {
+		return fmt.Errorf("%w in %s", err, s.Pos)
+	}
+	if !expiryAt.IsZero() {
+		for _, w := range srv.ExpiryWarnings(expiryAt) {
+			cfg.Warnings = append(cfg.Warnings, config.Warning{Pos: s.Pos, Msg: w})
+		}
+	}
+	return nil
 }

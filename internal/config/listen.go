@@ -11,7 +11,7 @@ import (
 
 // listenNotYet are listen parameters nginx knows and strait refuses for
 // now; a prefix ending in "=" matches any value.
-var listenNotYet = []string{"ssl", "fastopen=", "setfib=", "multipath", "accept_filter=", "deferred"}
+var listenNotYet = []string{"fastopen=", "setfib=", "multipath", "accept_filter=", "deferred"}
 
 // udpIncompatible are the listen parameters nginx refuses beside "udp",
 // in the order ngx_stream_core_listen checks them; a prefix ending in "="
@@ -69,6 +69,8 @@ func listenParam(ls *Listen, d *ngxconf.Directive, p string) error {
 		ls.ReusePort, ls.Bind = true, true
 	case p == "udp":
 		ls.Network = "udp"
+	case p == "ssl":
+		ls.SSL = true
 	case p == "proxy_protocol":
 		ls.ProxyProtocol = true
 	case p == "default_server":

@@ -91,6 +91,8 @@ type loader struct {
 	// logBuffers holds the first buffered access_log of each file, so a
 	// second one with other buffer, flush or gzip values fails as in nginx.
 	logBuffers map[string]AccessLog
+	// sslZones are the shared ssl_session_cache zones by name and size.
+	sslZones map[string]int
 }
 
 // level is one configuration level with the settings it set, for

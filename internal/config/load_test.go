@@ -248,6 +248,9 @@ func TestDefaults(t *testing.T) {
 			NextUpstream: true, Responses: -1},
 		SSL: ProxySSL{Protocols: []string{"TLSv1.2", "TLSv1.3"}, Ciphers: "DEFAULT", VerifyDepth: 1,
 			SessionReuse: true, Pos: s.Pos},
+		ClientTLS: ClientTLS{Protocols: []string{"TLSv1.2", "TLSv1.3"}, Ciphers: "HIGH:!aNULL:!MD5", ECDHCurve: "auto",
+			HandshakeTimeout: 60 * time.Second, SessionCache: SessionCache{Mode: "none"}, SessionTimeout: 5 * time.Minute,
+			SessionTickets: true, VerifyClient: "off", VerifyDepth: 1},
 		LimitConnLogLevel: "error", TCPNoDelay: true, PrereadTimeout: 30 * time.Second,
 		PrereadBufferSize: 16384, ProxyProtocolTimeout: 30 * time.Second, HealthCheckTimeout: 5 * time.Second,
 	}

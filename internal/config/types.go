@@ -159,7 +159,10 @@ type Server struct {
 	HealthChecks       []HealthCheck `json:",omitempty"`
 	HealthCheckTimeout time.Duration
 	SSL                ProxySSL
-	Access             []AccessRule // allow/deny in order; empty allows all
+	// ClientTLS is ngx_stream_ssl_module: TLS with clients on listen
+	// ... ssl.
+	ClientTLS ClientTLS
+	Access    []AccessRule // allow/deny in order; empty allows all
 	// Return, when set, serves the block's sessions instead of
 	// proxy_pass (nginx's content handler is whichever came last).
 	Return     *Return
@@ -192,7 +195,7 @@ type Listen struct {
 	SndBuf        int
 	ProxyProtocol bool
 	KeepAlive     KeepAlive
-	SSL           bool // listen ... ssl (client-side TLS), refused until supported
+	SSL           bool // listen ... ssl: TLS with clients
 	Pos           ngxconf.Pos
 }
 

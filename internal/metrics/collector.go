@@ -29,6 +29,7 @@ type collector struct {
 	selections, peerHealthy                 *prometheus.Desc
 	bytes, reloadsTotal, lastReload, build  *prometheus.Desc
 	tls                                     tlsDescs
+	clientTLS                               clientTLSDescs
 }
 
 func newCollector(source func() Snapshot, reloads *ReloadLog, version string) *collector {
@@ -64,7 +65,8 @@ func newCollector(source func() Snapshot, reloads *ReloadLog, version string) *c
 			"When the running configuration was loaded (start or last successful reload).", nil, nil),
 		build: prometheus.NewDesc("strait_build_info",
 			"Always 1; the labels describe the binary.", []string{"version", "goversion"}, nil),
-		tls: newTLSDescs(),
+		tls:       newTLSDescs(),
+		clientTLS: newClientTLSDescs(),
 	}
 }
 
@@ -76,7 +78,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	} {
 		ch <- d
 	}
-	for _, d := range c.tls.all() {
+	for _, d := range append(c.tls.all(), c.clientTLS.all()...) {
 		ch <- d
 	}
 }
@@ -136,6 +138,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	c.tls.collect(ch, s.TLS)
+	c.clientTLS.collect(ch, s.ClientTLS)
 
 	r := c.reloads.Read()
 	counter(c.reloadsTotal, r.Successes, "success")

@@ -132,6 +132,8 @@ func TestMetricsExposition(t *testing.T) {
 		series("strait_tls_certificate_not_after_seconds", "file", "/c.pem", "role", "client", "subject", "CN=strait", "serial", "1f"): float64(t1.Unix()),
 		series("strait_tls_certificate_not_after_seconds", "file", "/ca.pem", "role", "ca", "subject", "CN=root", "serial", "2"):       float64(t2.Unix()),
 		series("strait_tls_crl_next_update_seconds", "file", "/crl.pem", "issuer", "CN=root"):                                          float64(t2.Unix()),
+		series("strait_client_tls_handshakes_total", "resumed", "false"):                                                               0,
+		series("strait_client_tls_handshakes_total", "resumed", "true"):                                                                0,
 	}
 	for _, m := range []map[string]float64{
 		attempts("backend", "10.0.0.1:443", 3, 1, 2, 0, 5),

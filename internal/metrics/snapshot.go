@@ -13,6 +13,7 @@ type Snapshot struct {
 	Bytes     Bytes          // bytes carried by finished sessions
 	Upstreams []Upstream     // groups of the running configuration, in configuration order
 	TLS       TLS            // proxy_ssl files: rotations, certificates and CRLs in use
+	ClientTLS ClientTLS      // handshakes with clients on listen ... ssl
 }
 
 // Bytes counts the bytes of finished sessions in each direction, added

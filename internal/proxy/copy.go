@@ -90,7 +90,10 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 	if p.bufSize <= 0 {
 		p.bufSize = 16 << 10
 	}
-	upFlow := &flow{src: s.Client, dst: up.conn, srcSocket: true}
+	// A TLS client (listen ... ssl) is no plain socket: crypto/tls may
+	// hold decrypted bytes that socket readiness would not show.
+	_, clientTLS := s.Client.(*tls.Conn)
+	upFlow := &flow{src: s.Client, dst: up.conn, srcSocket: !clientTLS}
 	downFlow := &flow{src: up.conn, dst: s.Client, srcSocket: up.conn == up.raw, trackFirst: true, fromUp: true}
 	upFlow.setDirect()
 	downFlow.setDirect()

@@ -58,7 +58,7 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 		streamLogs = cfg.Main.ErrorLogs
 	}
 	for _, sc := range st.Servers {
-		b, err := srv.buildBlock(snap, sc, groups, streamLogs)
+		b, err := srv.buildBlock(snap, prev, sc, groups, streamLogs)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 	return snap, nil
 }
 
-func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSet, streamLogs []config.ErrorLog) (*block, error) {
+func (srv *Server) buildBlock(snap, prev *snapshot, sc *config.Server, groups *groupSet, streamLogs []config.ErrorLog) (*block, error) {
 	b := &block{cfg: sc}
 	var err error
 	targets := sc.ErrorLogs
@@ -94,6 +94,9 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 			return nil, err
 		}
 		snap.health = append(snap.health, runs...)
+	}
+	if b.clientTLS, err = srv.buildClientTLS(snap, prev, sc); err != nil {
+		return nil, err
 	}
 	if b.access, err = compileAccess(sc.Access); err != nil {
 		return nil, fmt.Errorf("%w in %s", err, sc.Pos)

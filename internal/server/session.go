@@ -14,8 +14,9 @@ import (
 
 // serveConn runs one accepted connection through nginx's stream phases:
 // PROXY protocol header, realip (post-accept), set then limit_conn
-// (pre-access), allow/deny (access), then the content handler, proxy_pass
-// or return; finally the access log and counters.
+// (pre-access), allow/deny (access), the TLS handshake of listen ... ssl
+// (ssl), then the content handler, proxy_pass or return; finally the
+// access log and counters.
 func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	n := s.connSeq.Add(1)
 	bnd := snap.lookup(l.key, c.LocalAddr())
@@ -45,6 +46,9 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	stop := context.AfterFunc(snap.ctx, func() { c.Close() })
 	defer stop()
 	held := s.preamble(snap, bnd, ps)
+	if rec.Status == 0 && bnd.listen.SSL && b.clientTLS != nil {
+		s.sslPhase(snap, b, ps)
+	}
 	switch {
 	case rec.Status != 0:
 		c.Close()

@@ -31,6 +31,9 @@ type snapshot struct {
 	vars    *streamVars      // variable registry and compiled expressions
 	files   *accesslog.Files // this snapshot's access log files
 	errLogs *errorLogs       // this snapshot's error log files; nil until build opens them
+	// clientTLS holds the shared session caches and key log files of
+	// the listen ... ssl blocks.
+	clientTLS clientTLSResources
 
 	maxConns        int
 	shutdownTimeout time.Duration
@@ -66,6 +69,9 @@ type block struct {
 	logs    []*accesslog.Log
 	log     *slog.Logger
 	tls     *tlsconf.Client // nil without proxy_ssl
+	// clientTLS terminates TLS on listen ... ssl; nil when the block has
+	// no ssl_certificate (and no ssl_reject_handshake).
+	clientTLS *tlsconf.Server
 }
 
 // groupName is the upstream group a block proxies to, "" for return.
@@ -155,6 +161,7 @@ func (s *snapshot) closeResources() {
 	s.unwatch()
 	s.cancel(nil)
 	s.files.CloseAll()
+	s.clientTLS.close()
 	s.errLogs.release()
 }
 

@@ -54,7 +54,8 @@ type statsCollector struct {
 	byPeer   map[peerKey]*peerCounters
 	bytes    metrics.Bytes
 
-	tls tlsStats // proxy_ssl file rotations and peer certificates; its own lock
+	tls       tlsStats       // proxy_ssl file rotations and peer certificates; its own lock
+	clientTLS clientTLSStats // listen ... ssl handshakes; its own lock
 }
 
 func newStatsCollector() *statsCollector {
@@ -205,6 +206,7 @@ func (s *Server) MetricsSnapshot() metrics.Snapshot {
 	}
 	c.mu.Unlock()
 	c.tls.fill(&out, snap)
+	c.clientTLS.fill(&out)
 	return out
 }
 

@@ -36,6 +36,7 @@ var (
 
 // Netscape certificate type bits (the first octet of the bit string).
 const (
+	nsSSLClient = 0x80
 	nsSSLServer = 0x40
 	nsSSLCA     = 0x04
 	nsAnyCA     = 0x07 // SSL CA, S/MIME CA, object-signing CA

@@ -110,3 +110,14 @@ func (l *ExpiryLog) due(key string, now time.Time) bool {
 	l.last[key] = now
 	return true
 }
+
+// ExpiryWarnings lists, for strait -t, the certificates of a listen ...
+// ssl profile (served certificates, client CAs) that expire within
+// ExpiryWindow of now or have expired, and its CRLs past nextUpdate.
+func (srv *Server) ExpiryWarnings(now time.Time) []string {
+	var out []string
+	for _, n := range expiryNotices(srv.certs, srv.crls, now) {
+		out = append(out, n.msg)
+	}
+	return out
+}

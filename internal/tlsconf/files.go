@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"unicode"
 	"unicode/utf8"
@@ -15,6 +16,10 @@ import (
 // readFile reads a configured file and words failures as nginx does:
 // `open() failed (2: No such file or directory)`.
 func readFile(path string) ([]byte, error) {
+	if text, ok := strings.CutPrefix(path, "data:"); ok {
+		// nginx's "data:" values carry the PEM text itself.
+		return []byte(text), nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, osError("open()", err)
@@ -81,7 +86,16 @@ func loadCertificates(what, path string) ([]*x509.Certificate, error) {
 			return certs, nil
 		}
 	}
-	return nil, fmt.Errorf("cannot load %s %q: %w", what, path, err)
+	return nil, fmt.Errorf("cannot load %s %q: %w", what, shown(path), err)
+}
+
+// shown is how a file value appears in messages: a "data:" value is a
+// certificate or, worse, a private key, so only its prefix is shown.
+func shown(path string) string {
+	if strings.HasPrefix(path, "data:") {
+		return "data:..."
+	}
+	return path
 }
 
 // loadCRLs reads every X509 CRL block of the proxy_ssl_crl file.

@@ -11,16 +11,20 @@ import (
 	"github.com/youmark/pkcs8"
 )
 
-// errNeedPassword marks an encrypted key when no passphrase was given.
-var errNeedPassword = errors.New("the key is encrypted and no proxy_ssl_password_file is set")
-
 // loadKeyPair loads proxy_ssl_certificate (leaf then intermediates) and
 // proxy_ssl_certificate_key, decrypting the key with the passphrases of
 // proxy_ssl_password_file when needed, and checks that they belong
 // together.
 func loadKeyPair(certPath, keyPath, passwordPath string) (*tls.Certificate, error) {
+	return loadKeyPairFor("proxy_ssl", certPath, keyPath, passwordPath)
+}
+
+// loadKeyPairFor is loadKeyPair for the directives named prefix+"_..."
+// (proxy_ssl for upstreams, ssl for listen ... ssl). A path may be
+// "data:" followed by the PEM text; errors then never show the text.
+func loadKeyPairFor(prefix, certPath, keyPath, passwordPath string) (*tls.Certificate, error) {
 	if keyPath == "" {
-		return nil, fmt.Errorf("no \"proxy_ssl_certificate_key\" is defined for certificate %q", certPath)
+		return nil, fmt.Errorf("no \"%s_certificate_key\" is defined for certificate %q", prefix, shown(certPath))
 	}
 	certs, err := loadCertificates("certificate", certPath)
 	if err != nil {
@@ -34,15 +38,15 @@ func loadKeyPair(certPath, keyPath, passwordPath string) (*tls.Certificate, erro
 	}
 	data, err := readFile(keyPath)
 	if err != nil {
-		return nil, fmt.Errorf("cannot load certificate key %q: %w", keyPath, err)
+		return nil, fmt.Errorf("cannot load certificate key %q: %w", shown(keyPath), err)
 	}
-	key, err := parseKey(data, passwords)
+	key, err := parseKey(data, passwords, prefix)
 	if err != nil {
-		return nil, fmt.Errorf("cannot load certificate key %q: PEM_read_bio_PrivateKey() failed (%w)", keyPath, err)
+		return nil, fmt.Errorf("cannot load certificate key %q: PEM_read_bio_PrivateKey() failed (%w)", shown(keyPath), err)
 	}
 	pub, ok := certs[0].PublicKey.(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(key.Public()) {
-		return nil, fmt.Errorf("SSL_CTX_use_PrivateKey(%q) failed (key values mismatch) for certificate %q", keyPath, certPath)
+		return nil, fmt.Errorf("SSL_CTX_use_PrivateKey(%q) failed (key values mismatch) for certificate %q", shown(keyPath), shown(certPath))
 	}
 	c := &tls.Certificate{PrivateKey: key, Leaf: certs[0]}
 	for _, x := range certs {
@@ -54,7 +58,7 @@ func loadKeyPair(certPath, keyPath, passwordPath string) (*tls.Certificate, erro
 // parseKey finds the first private key block and decodes it, trying each
 // passphrase in order for encrypted keys. Errors never carry a passphrase
 // or key bytes.
-func parseKey(data []byte, passwords [][]byte) (crypto.Signer, error) {
+func parseKey(data []byte, passwords [][]byte, prefix string) (crypto.Signer, error) {
 	for {
 		var block *pem.Block
 		block, data = pem.Decode(data)
@@ -63,12 +67,12 @@ func parseKey(data []byte, passwords [][]byte) (crypto.Signer, error) {
 		}
 		switch {
 		case block.Type == "ENCRYPTED PRIVATE KEY":
-			return tryPasswords(passwords, func(pw []byte) (any, error) {
+			return tryPasswords(passwords, prefix, func(pw []byte) (any, error) {
 				k, _, err := pkcs8.ParsePrivateKey(block.Bytes, pw)
 				return k, err
 			})
 		case block.Headers["Proc-Type"] == "4,ENCRYPTED":
-			return tryPasswords(passwords, func(pw []byte) (any, error) {
+			return tryPasswords(passwords, prefix, func(pw []byte) (any, error) {
 				// Deprecated because the format has no integrity check, yet
 				// legacy encrypted keys are still common in nginx setups.
 				der, err := x509.DecryptPEMBlock(block, pw)
@@ -98,16 +102,16 @@ func parseDER(typ string, der []byte) (any, error) {
 	}
 }
 
-func tryPasswords(passwords [][]byte, decrypt func([]byte) (any, error)) (crypto.Signer, error) {
+func tryPasswords(passwords [][]byte, prefix string, decrypt func([]byte) (any, error)) (crypto.Signer, error) {
 	if len(passwords) == 0 {
-		return nil, errNeedPassword
+		return nil, fmt.Errorf("the key is encrypted and no %s_password_file is set", prefix)
 	}
 	for _, pw := range passwords {
 		if k, err := decrypt(pw); err == nil {
 			return signer(k)
 		}
 	}
-	return nil, fmt.Errorf("bad decrypt: none of the %d passphrases of proxy_ssl_password_file fits", len(passwords))
+	return nil, fmt.Errorf("bad decrypt: none of the %d passphrases of %s_password_file fits", len(passwords), prefix)
 }
 
 func signer(k any) (crypto.Signer, error) {

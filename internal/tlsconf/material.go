@@ -35,7 +35,9 @@ type material struct {
 const (
 	RoleClient      = "client"       // the leaf of proxy_ssl_certificate
 	RoleClientChain = "client_chain" // an intermediate sent with it
-	RoleCA          = "ca"           // a certificate of proxy_ssl_trusted_certificate
+	RoleCA          = "ca"           // a certificate of proxy_ssl_trusted_certificate, ssl_client_certificate or ssl_trusted_certificate
+	RoleServer      = "server"       // the leaf of an ssl_certificate
+	RoleServerChain = "server_chain" // an intermediate sent with it
 )
 
 // CertificateFact describes one certificate strait loaded from a file,

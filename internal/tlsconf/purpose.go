@@ -29,6 +29,35 @@ func xkuRejectServer(c *x509.Certificate, f *certFacts) bool {
 	return true
 }
 
+// xkuRejectClient is xku_reject(x, XKU_SSL_CLIENT): an extended key usage
+// extension is present and does not name client authentication.
+func xkuRejectClient(c *x509.Certificate, f *certFacts) bool {
+	if !f.hasExtKeyUsage {
+		return false
+	}
+	for _, u := range c.ExtKeyUsage {
+		if u == x509.ExtKeyUsageClientAuth {
+			return false
+		}
+	}
+	return true
+}
+
+// keyUsageClient is what a TLS client's key usage must allow, any one of
+// them (check_purpose_ssl_client: KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT).
+const keyUsageClient = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyAgreement
+
+// Purpose is the OpenSSL verification purpose a chain is checked for.
+type Purpose uint8
+
+// Purposes: the certificate of a TLS server (what strait checks of
+// upstreams) or of a TLS client (what strait checks of clients on listen
+// ... ssl), OpenSSL's "sslserver" and "sslclient".
+const (
+	PurposeSSLServer Purpose = iota
+	PurposeSSLClient
+)
+
 // checkCA is OpenSSL's check_ca: 0 when c cannot be a CA, 1 for a CA by
 // basicConstraints, 3 for a version 1 self-signed root, 4 when a key usage
 // with keyCertSign stands in for basicConstraints, 5 for a Netscape CA.
@@ -69,12 +98,33 @@ func serverPurpose(c *x509.Certificate, f *certFacts, requireCA bool) bool {
 	return !kuReject(c, f, keyUsageTLS)
 }
 
+// clientPurpose is check_purpose_ssl_client: for a CA the extended key
+// usage and check_ssl_ca; for the leaf the extended key usage, key usage
+// (digitalSignature or keyAgreement) and Netscape type.
+func clientPurpose(c *x509.Certificate, f *certFacts, requireCA bool) bool {
+	if xkuRejectClient(c, f) {
+		return false
+	}
+	if requireCA {
+		ca := checkCA(c, f)
+		return ca != 0 && (ca != 5 || f.nsCertType&nsSSLCA != 0)
+	}
+	if kuReject(c, f, keyUsageClient) {
+		return false
+	}
+	return !f.hasNSCertType || f.nsCertType&nsSSLClient != 0
+}
+
 // checkExtensions follows OpenSSL 3.0's check_extensions for the
-// "ssl_server" purpose, certificate by certificate from the leaf up:
+// "ssl_server" or "ssl_client" purpose, certificate by certificate from the leaf up:
 // unhandled critical extensions, proxy certificates, the CA flag of every
 // issuer, the purpose (trust anchors too: nginx's trusted file carries no
 // auxiliary trust settings), and path length constraints.
-func checkExtensions(chain []*x509.Certificate, facts []*certFacts, errs *errorList) {
+func checkExtensions(chain []*x509.Certificate, facts []*certFacts, purpose Purpose, errs *errorList) {
+	check := serverPurpose
+	if purpose == PurposeSSLClient {
+		check = clientPurpose
+	}
 	plen := 0
 	for i, c := range chain {
 		f := facts[i]
@@ -93,7 +143,7 @@ func checkExtensions(chain []*x509.Certificate, facts []*certFacts, errs *errorL
 				errs.add(codeInvalidCA, i)
 			}
 		}
-		if !serverPurpose(c, f, i > 0) {
+		if !check(c, f, i > 0) {
 			errs.add(codeInvalidPurpose, i)
 		}
 		if i > 1 && hasPathLen(c) && plen > c.MaxPathLen {

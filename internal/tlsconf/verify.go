@@ -36,6 +36,9 @@ type chainVerifier struct {
 	check bool                   // CRL checking on (proxy_ssl_crl set)
 	sigs  *signatureCache        // nil: verify every signature every time
 	facts *factsCache            // nil: parse extensions every time
+	// purpose is what the leaf must be fit for: a server's certificate
+	// (proxy_ssl_verify) or a client's (ssl_verify_client).
+	purpose Purpose
 	// level is OpenSSL's security level (auth_level): the least key
 	// strength and signature digest strength accepted; 0 checks nothing.
 	level int
@@ -67,7 +70,7 @@ func (v *chainVerifier) verifyErrors(peer []*x509.Certificate, now time.Time) er
 	for i, c := range r.certs {
 		facts[i] = v.facts.get(c)
 	}
-	checkExtensions(r.certs, facts, &errs)
+	checkExtensions(r.certs, facts, v.purpose, &errs)
 	checkAuthLevel(r.certs, v.level, &errs)
 	if v.check {
 		v.checkRevocation(r.certs, now, &errs)

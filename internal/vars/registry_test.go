@@ -21,7 +21,10 @@ func TestEveryStreamVariable(t *testing.T) {
 		time_iso8601 time_local upstream_addr upstream_bytes_sent upstream_bytes_received
 		upstream_connect_time upstream_first_byte_time upstream_session_time upstream_ssl_protocol
 		upstream_ssl_cipher upstream_ssl_session_reused upstream_ssl_verify upstream_ssl_server_name
-		realip_remote_addr realip_remote_port`)
+		realip_remote_addr realip_remote_port ssl_protocol ssl_cipher ssl_ciphers ssl_curve ssl_curves
+		ssl_server_name ssl_alpn_protocol ssl_session_id ssl_session_reused ssl_client_verify
+		ssl_client_s_dn ssl_client_i_dn ssl_client_serial ssl_client_fingerprint ssl_client_v_start
+		ssl_client_v_end ssl_client_v_remain ssl_client_cert ssl_client_raw_cert ssl_client_escaped_cert`)
 	for _, name := range names {
 		v, err := reg.Lookup(name)
 		if err != nil {

@@ -1,6 +1,8 @@
 package vars
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"time"
 )
@@ -39,6 +41,9 @@ type Session struct {
 	UpstreamGroup string
 	// SSL describes the TLS connection of the last attempt.
 	SSL UpstreamSSL
+	// ClientTLS describes the TLS session with the client; nil when
+	// the listen has no ssl or the handshake has not completed.
+	ClientTLS *ClientTLS
 
 	Hostname string // $hostname
 	PID      int    // $pid
@@ -115,4 +120,29 @@ func (c *cache) capture(n int) string {
 		return ""
 	}
 	return c.subject[c.captures[2*n]:c.captures[2*n+1]]
+}
+
+// ClientTLS describes the TLS session with the client on listen ... ssl,
+// for the $ssl_* variables; Session.ClientTLS is nil without one.
+type ClientTLS struct {
+	Protocol   string // "TLSv1.3"
+	Cipher     string // OpenSSL name
+	Curve      string // OpenSSL name of the key exchange group; "" when unknown
+	ServerName string // SNI
+	ALPN       string // the protocol agreed
+	Reused     bool
+	SessionID  []byte
+	// Ciphers and Curves are what the client offered, named by Names
+	// when a variable reads them.
+	Ciphers []uint16
+	Curves  []tls.CurveID
+	Names   TLSNames
+	Verify  string            // "SUCCESS", "FAILED:reason" or "NONE"
+	Cert    *x509.Certificate // the client's certificate; nil when none
+}
+
+// TLSNames names cipher suites and groups as OpenSSL does.
+type TLSNames interface {
+	SuiteName(id uint16) string
+	GroupName(id tls.CurveID) string
 }

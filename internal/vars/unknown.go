@@ -20,7 +20,6 @@ func (e *UnknownError) Error() string { return fmt.Sprintf("unknown %q variable"
 func missingVariables() []struct{ name, module string } {
 	return []struct{ name, module string }{
 		{"ssl_preread_", "ngx_stream_ssl_preread_module"},
-		{"ssl_", "ngx_stream_ssl_module (listen ... ssl)"},
 		{"proxy_protocol_tlv_", "PROXY protocol v2 TLVs"},
 		{"geoip_", "ngx_stream_geoip_module"},
 		{"upstream_last_server_name", "ngx_stream_upstream_module (resolved names)"},
