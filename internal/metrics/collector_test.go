@@ -28,12 +28,17 @@ func sampleSnapshot() Snapshot {
 			{Name: "backend", TLS: true, Peers: []Peer{
 				{Addr: "10.0.0.1:443", Name: "a.example:443", Weight: 5, Up: true, Conns: 1, Fails: 1,
 					Attempts:   Attempts{OK: 3, ConnectError: 1, ConnectTimeout: 2, VerifyError: 5},
-					Handshakes: Handshakes{New: 2, Resumed: 1}, CertificateNotAfter: t2},
+					Handshakes: Handshakes{New: 2, Resumed: 1}, CertificateNotAfter: t2,
+					VerifyFailures: map[string]uint64{"certificate has expired": 3, "hostname mismatch": 2}},
 				{Addr: "10.0.0.2:443", Name: "10.0.0.2:443", Weight: 1, Backup: true, Fails: 3,
 					UnavailableUntil: t2, Attempts: Attempts{HandshakeError: 3}},
 				{Addr: "10.0.0.3:443", Name: "10.0.0.3:443", Weight: 1, Down: true},
 			}},
 			{Name: "10.0.0.9:80", Peers: []Peer{{Addr: "10.0.0.9:80", Name: "10.0.0.9:80", Weight: 1, Up: true}}},
+		},
+		Servers: []Server{
+			{Name: "127.0.0.1:12345", Pos: "/etc/strait/strait.conf:9", Active: 2, Sessions: 5,
+				Bytes: Bytes{FromClient: 10, ToClient: 20, FromUpstream: 30, ToUpstream: 40}},
 		},
 		TLS: TLS{
 			Reloads: TLSReloads{OK: 2, Error: 1, Last: TLSReload{At: t1, Files: []string{"/c.pem", "/k.pem"}, Err: "bad key"}},

@@ -62,6 +62,7 @@ type block struct {
 	logs    []*accesslog.Log
 	log     *slog.Logger
 	tls     *tlsconf.Client // nil without proxy_ssl
+	stats   *blockCounters  // sessions and bytes, for /status
 }
 
 // groupName is the upstream group a block proxies to, "" for return.
