@@ -98,6 +98,7 @@ type listener struct {
 	text   string // nginx's addr_text, for "server:" in log lines
 	ln     net.Listener
 	closed atomic.Bool
+	paused atomic.Bool   // see PauseAccepting
 	done   chan struct{} // closed by close
 }
 
