@@ -67,7 +67,7 @@ type Peer struct {
 // exchanged. Counters are kept by Name, so a reload that keeps the
 // block's listen addresses carries them on.
 type Server struct {
-	Name     string // the block's listen addresses as written, comma-separated
+	Name     string // the block's listen addresses ("0.0.0.0:80" for "listen 80"), comma-separated
 	Pos      string // where the block starts: "FILE:LINE"
 	Active   int64  // sessions running now
 	Sessions uint64 // finished sessions

@@ -56,7 +56,8 @@ func (s *blockStats) get(name string) *blockCounters {
 	return b
 }
 
-// blockName names a server block by its listen directives as written.
+// blockName names a server block by the addresses of its listen
+// directives, as config gives them ("0.0.0.0:80" for "listen 80").
 func blockName(sc *config.Server) string {
 	names := make([]string, 0, len(sc.Listens))
 	for _, l := range sc.Listens {
