@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,5 +132,29 @@ func TestSignalWithoutPidFile(t *testing.T) {
 	code, _, errs := runCLI(t, dir, "-s", "reload", "-c", main)
 	if code != 1 || !strings.Contains(errs, "strait.pid\" failed (2: No such file or directory)") {
 		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
+
+// Every flag of `strait demo` is documented in the table -h prints, and
+// nothing else is.
+func TestDemoOptionsMatchFlags(t *testing.T) {
+	fs, _ := newDemoFlagSet(io.Discard)
+	documented := map[string]bool{}
+	for _, e := range demoOptions {
+		documented[e.name] = true
+	}
+	n := 1 // -h, which the flag package handles
+	fs.VisitAll(func(f *flag.Flag) {
+		n++
+		if !documented["-"+f.Name] {
+			t.Errorf("-%s is not in demoOptions", f.Name)
+		}
+	})
+	if n != len(demoOptions) {
+		t.Errorf("demoOptions has %d entries for %d flags", len(demoOptions), n)
+	}
+	var out bytes.Buffer
+	if code := Main([]string{"demo", "-h"}, Env{Stdout: &out, Stderr: &out}); code != 0 || !strings.Contains(out.String(), "  -client           : send each line of standard input") {
+		t.Errorf("strait demo -h: %d\n%s", code, out.String())
 	}
 }

@@ -3,9 +3,11 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -81,24 +83,59 @@ func daemonize(env Env, inh *inherited) int {
 	return 1
 }
 
-// notifyReady tells a waiting parent that the daemon child is serving.
-// From then on the daemon's messages go to its error log; unless that log
-// is stderr, stderr is pointed at /dev/null (as nginx redirects it to the
-// error log) so that nothing keeps the caller's terminal or pipe open.
-func notifyReady(logsToStderr bool) {
-	if !isDaemonChild() {
-		return
+// readyPipe returns the pipe to the process waiting for this one to
+// serve, its descriptor 3: the parent of a daemon child, or the old
+// binary of an upgrade. It is nil otherwise.
+func readyPipe(upgradeChild bool) *os.File {
+	if !isDaemonChild() && !upgradeChild {
+		return nil
 	}
-	if !logsToStderr {
+	return os.NewFile(3, "ready")
+}
+
+// notifyReady tells the waiting process that this one is serving. From
+// then on a daemon's messages go to its error log; unless that log is
+// stderr, detach points stderr at /dev/null (as nginx redirects it to the
+// error log) so that nothing keeps the caller's terminal or pipe open.
+func notifyReady(pipe *os.File, detach bool) {
+	if detach {
 		if devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
 			redirectStderr(devnull)
 			devnull.Close()
 		}
 	}
-	f := os.NewFile(3, "ready")
-	if f == nil {
+	if pipe == nil {
 		return
 	}
-	f.WriteString("ready\n")
-	f.Close()
+	pipe.WriteString("ready\n")
+	pipe.Close()
+}
+
+// readyLink is this process's stderr and its ready pipe. For the new
+// binary of an upgrade (tee) it copies what is written to stderr into the
+// pipe too, until the process is ready: the old binary logs it. A daemon
+// parent reads only "ready" from the pipe, so a daemon child copies
+// nothing.
+type readyLink struct {
+	mu   sync.Mutex
+	w    io.Writer
+	pipe *os.File // nil once ready
+	tee  bool
+}
+
+func (e *readyLink) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.tee && e.pipe != nil {
+		e.pipe.Write(p) // best effort: the old binary may be gone
+	}
+	return e.w.Write(p)
+}
+
+// ready stops the copying and sends "ready" down the pipe.
+func (e *readyLink) ready(detach bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	notifyReady(e.pipe, detach)
+	e.pipe = nil
 }

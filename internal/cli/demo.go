@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -11,19 +13,49 @@ import (
 	"github.com/straitproxy/strait/internal/demo"
 )
 
-// runDemo implements `strait demo [-dir DIR] [-listen ADDR]`.
-func runDemo(args []string, env Env) int {
+// demoFlags are the options of `strait demo`; demoOptions documents them.
+type demoFlags struct {
+	dir, listen  string
+	once, client bool
+}
+
+func newDemoFlagSet(out io.Writer) (*flag.FlagSet, *demoFlags) {
 	fs := flag.NewFlagSet("strait demo", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	dir := fs.String("dir", "", "directory for the demo's certificates, configuration and logs (default: a new temporary directory)")
-	listen := fs.String("listen", "", "strait's listen address (default: 127.0.0.1:12345, or a free port when it is taken)")
-	once := fs.Bool("once", false, "show the demonstration and exit instead of running until Ctrl-C")
+	fs.SetOutput(out)
+	fs.Usage = func() { fmt.Fprint(out, demoUsage()) }
+	d := &demoFlags{}
+	// The texts are in demoOptions, which -h prints.
+	fs.StringVar(&d.dir, "dir", "", "")
+	fs.StringVar(&d.listen, "listen", "", "")
+	fs.BoolVar(&d.once, "once", false, "")
+	fs.BoolVar(&d.client, "client", false, "")
+	return fs, d
+}
+
+// runDemo implements `strait demo [-dir DIR] [-listen ADDR] [-once]` and
+// `strait demo -client [-listen ADDR]`.
+func runDemo(args []string, env Env) int {
+	fs, d := newDemoFlagSet(env.Stderr)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := demo.Run(ctx, demo.Options{Dir: *dir, Listen: *listen, Out: env.Stdout, Wait: !*once})
+	if d.client {
+		addr := d.listen
+		if addr == "" {
+			addr = demo.DefaultListen
+		}
+		if err := demo.Client(ctx, addr, os.Stdin, env.Stdout); err != nil {
+			fmt.Fprintf(env.Stderr, "strait: [error] demo client: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	err := demo.Run(ctx, demo.Options{Dir: d.dir, Listen: d.listen, Out: env.Stdout, Wait: !d.once})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] demo: %v\n", err)
 		return 1

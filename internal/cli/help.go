@@ -37,11 +37,32 @@ var commands = []entry{
 	{name: "check", help: "connect to every upstream peer of every server with\nproxy_ssl on, with its TLS settings, and report the\nhandshake, chain and verdict; exit 1 if any peer fails",
 		man: "strait check [-c filename] [-p prefix] [--json] reads the configuration as -t does, then for each peer prints the TCP connect, the TLS version and cipher, the chain presented, the verification result in nginx's words, whether a client certificate was requested and accepted, and whether a second connection resumed the session. Exit status 0 when every peer is usable, 1 when one fails, 2 for a usage or configuration error. See docs/certificates.md for the JSON schema."},
 	{name: "demo", help: "start a demonstration: an internal CA, three mutual-TLS\nupstreams and strait proxying to them, until Ctrl-C",
-		man: "It runs nginx's \"Securing TCP Traffic to Upstream Servers\" configuration on 127.0.0.1 against three upstream echo servers that require a client certificate, sends a message through and prints what each hop negotiated. Options: -dir DIR keeps the certificates, configuration and logs in DIR; -listen ADDR sets strait's listen address; -once exits after the demonstration."},
+		man: "It runs nginx's \"Securing TCP Traffic to Upstream Servers\" configuration on 127.0.0.1 against three upstream echo servers that require a client certificate, sends a message through and prints what each hop negotiated. Options: -dir DIR keeps the certificates, configuration and logs in DIR (by default a temporary directory holds them and is removed when the demo stops); -listen ADDR sets strait's listen address; -once exits after the demonstration; -client sends each line of standard input to a running demo and prints its answer, for systems without nc or socat."},
 	{name: "pki", help: "an internal CA: certificates for upstreams and for\nstrait, CRLs (strait pki -h)",
 		man: "strait pki init creates a root and an intermediate CA; strait pki issue server|client NAME issues certificates; renew, revoke, crl and list manage them. The files are named as nginx's \"Securing TCP Traffic to Upstream Servers\" configuration names them; see docs/certificates.md."},
 	{name: "version", help: "show version and exit",
 		man: "strait version -v prints the build details, as -V does."},
+}
+
+// demoOptions are the options of `strait demo`, printed by `strait demo
+// -h` in the style of `strait -h`.
+var demoOptions = []entry{
+	{name: "-dir", arg: "dir", help: "keep the certificates, configuration and logs in dir\n(default: a temporary directory, removed on exit)"},
+	{name: "-listen", arg: "address", help: "strait's listen address (default: 127.0.0.1:12345,\nor a port the system picks when that one is taken)"},
+	{name: "-once", help: "show the demonstration and exit instead of running\nuntil Ctrl-C"},
+	{name: "-client", help: "send each line of standard input to a running demo\n(at -listen) and print its answer"},
+	{name: "-h", help: "this help"},
+}
+
+func demoUsage() string {
+	var b strings.Builder
+	b.WriteString(`Usage: strait demo [-dir dir] [-listen address] [-once]
+       strait demo -client [-listen address]
+
+Options:
+`)
+	writeColumn(&b, demoOptions, 18)
+	return b.String()
 }
 
 // usage is the text of -h and `strait help`.
@@ -50,7 +71,7 @@ func usage() string {
 	b.WriteString(`Usage: strait [-?hvVtTq] [-s signal] [-p prefix]
              [-e filename] [-c filename] [-g directives]
        strait check [-c filename] [-p prefix] [--json]
-       strait demo
+       strait demo [-dir dir] [-listen address] [-once] [-client]
        strait pki init|issue|renew|revoke|crl|list [options]
        strait version
 

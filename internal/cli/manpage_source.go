@@ -27,6 +27,10 @@ strait \- TCP proxy that secures traffic to upstream servers with TLS
 .IR address ]
 .RB [ \-once ]
 .br
+.B strait demo \-client
+.RB [ \-listen
+.IR address ]
+.br
 .B strait version
 .RB [ \-v ]
 .SH DESCRIPTION
@@ -99,6 +103,19 @@ Stop at once.
 .TP
 .B USR1
 Reopen log files, for log rotation.
+.TP
+.B USR2
+Upgrade the binary: rename the pid file to
+.IR PIDFILE .oldbin
+and start the binary now at strait's own path, with the same arguments,
+on the same listening sockets. If the new binary fails before it serves,
+the old one renames the pid file back and keeps serving.
+.TP
+.B WINCH
+Stop accepting connections, keeping the listening sockets and the running
+sessions (during an upgrade, or with
+.BR "daemon on" ).
+HUP afterwards accepts again without reloading.
 .SH FILES
 .TP
 .I {{.Conf}}

@@ -21,6 +21,9 @@ import (
 // child of daemon on) and serves until a stop signal.
 func run(f *flags, opts config.LoadOptions, env Env) int {
 	start := time.Now()
+	oldPID := takeUpgradeEnv() // > 0 in the new binary of an upgrade
+	link := &readyLink{w: env.Stderr, pipe: readyPipe(oldPID > 0), tee: oldPID > 0}
+	env.Stderr = link
 	inh := readInherited()
 	defer inh.close() // those the server did not take
 	// Before the error log opens, as nginx reports them on stderr.
@@ -32,7 +35,9 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return 1
 	}
-	if cfg.Main.Daemon && !isDaemonChild() {
+	// The new binary of an upgrade does not detach again, as nginx's
+	// does not when it inherits its sockets.
+	if cfg.Main.Daemon && !isDaemonChild() && oldPID == 0 {
 		return daemonize(env, inh)
 	}
 	if err := applyProcess(cfg.Main); err != nil {
@@ -43,6 +48,7 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	procLog := newProcessLog(env)
 	defer procLog.Close() // after the last message
 	log := slog.New(procLog)
+	statusLn := inh.takeStatusListener(cfg.Main.StatusListen)
 	// nginx lower-cases the host name for $hostname and syslog headers.
 	hostname, _ := os.Hostname()
 	hostname = strings.ToLower(hostname)
@@ -66,13 +72,19 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		return 1
 	}
-	defer removePIDFile(cfg.Main.PIDFile)
+	ug := &upgradeState{srv: srv, log: log, sd: sdnotify.FromEnv(), pidFile: cfg.Main.PIDFile, pidPath: cfg.Main.PIDFile, oldPID: oldPID}
+	defer func() { removePIDFile(ug.pidPath) }() // PIDFILE.oldbin after USR2
 
 	status := metrics.NewService(metrics.Options{
 		Version: Version, ConfigFile: opts.File, Start: start, Source: srv.MetricsSnapshot, Logger: log,
 	})
 	endpoint := metrics.NewEndpoint(status, log)
-	if err := endpoint.Listen(cfg.Main.StatusListen); err != nil {
+	ug.endpoint = endpoint
+	listenStatus := func() error { return endpoint.Listen(cfg.Main.StatusListen) }
+	if statusLn != nil {
+		listenStatus = func() error { return endpoint.Adopt(cfg.Main.StatusListen, statusLn) }
+	}
+	if err := listenStatus(); err != nil {
 		srv.Close()
 		fmt.Fprintf(env.Stderr, "strait: [emerg] %v\n", err)
 		log.Log(context.Background(), levelEmerg, err.Error())
@@ -82,16 +94,20 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 	logStatusAddr(endpoint, nil, log)
 
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1,
+		syscall.SIGUSR2, syscall.SIGWINCH)
 	defer signal.Stop(sigs)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
-	notifyReady(mainLogsToStderr(cfg))
+	link.ready(!mainLogsToStderr(cfg) && (isDaemonChild() || (oldPID > 0 && cfg.Main.Daemon)))
 	// systemd (Type=notify) learns that strait serves only now, with every
 	// listener bound and the pid file written, so units ordered after it
-	// and `strait -s` from ExecReload find it ready.
-	sd := sdnotify.FromEnv()
-	notifyErr(log, sd.Notify("READY=1", "STATUS=serving"))
+	// and `strait -s` from ExecReload find it ready. The new binary of an
+	// upgrade is not the main process yet: the old one hands it over.
+	sd := ug.sd
+	if oldPID == 0 {
+		notifyErr(log, sd.Notify("READY=1", "STATUS=serving"))
+	}
 	log.Log(context.Background(), levelNotice, fmt.Sprintf("strait/%s started", Version))
 
 	current := cfg
@@ -103,9 +119,20 @@ func run(f *flags, opts config.LoadOptions, env Env) int {
 				return 1
 			}
 			return 0
+		case <-ug.up.readyC():
+			ug.newBinaryReady()
+		case err := <-ug.up.exitC():
+			ug.newBinaryExited(err)
 		case sig := <-sigs:
 			switch sig {
+			case syscall.SIGUSR2:
+				ug.changeBinary(current.Main.StatusListen)
+			case syscall.SIGWINCH:
+				ug.stopAccepting(current.Main.Daemon)
 			case syscall.SIGHUP:
+				if ug.resume() {
+					break
+				}
 				log.Log(context.Background(), levelNotice, "signal 1 (SIGHUP) received, reconfiguring")
 				// `systemctl reload` waits between RELOADING=1 and READY=1,
 				// so it returns once the new configuration runs or failed.

@@ -19,9 +19,15 @@ import (
 	"github.com/straitproxy/strait/internal/pki"
 )
 
+// DefaultListen is strait's address in the demonstration, as in nginx's
+// article; another loopback port when it is taken.
+const DefaultListen = "127.0.0.1:12345"
+
 // Options configure a demo run.
 type Options struct {
-	Dir    string // where certificates, config and logs go; a new temp dir when ""
+	// Dir is where certificates, configuration and logs go. When "", a
+	// new temporary directory holds them and is removed when Run returns.
+	Dir    string
 	Listen string // strait's listen address; 127.0.0.1:12345, or another loopback port when busy
 	// Listener, when set, is a socket already bound (by a test) that
 	// strait serves instead of binding Listen.
@@ -36,6 +42,7 @@ type Options struct {
 // nginx's article.
 type files struct {
 	dir, conf, accessLog, errorLog, pidFile string
+	temporary                               bool // removed when the demo ends
 }
 
 // Run performs the demonstration.
@@ -46,6 +53,13 @@ func Run(ctx context.Context, o Options) error {
 	f, err := prepareDir(o.Dir)
 	if err != nil {
 		return err
+	}
+	f.temporary = o.Dir == ""
+	if f.temporary {
+		defer func() {
+			os.RemoveAll(f.dir)
+			fmt.Fprintf(o.Out, "removed %s\n", f.dir)
+		}()
 	}
 	// What `strait pki init` and `strait pki issue client backend` do, into
 	// the demo's directory, which the demo owns (so --force).
@@ -81,7 +95,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	ln := o.Listener
 	if ln == nil && o.Listen == "" {
-		if ln, err = holdListen("127.0.0.1:12345"); err != nil {
+		if ln, err = holdListen(DefaultListen); err != nil {
 			return err
 		}
 	}

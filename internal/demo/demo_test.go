@@ -56,3 +56,32 @@ func TestDemoCarriesTrafficOverVerifiedMutualTLS(t *testing.T) {
 		t.Errorf("config not written with the article's settings: %v", err)
 	}
 }
+
+// Without -dir the demo works in a temporary directory, says so, and
+// removes it when it ends.
+func TestDemoRemovesItsTemporaryDirectory(t *testing.T) {
+	var out bytes.Buffer
+	if err := Run(context.Background(), Options{Listener: straittest.Listen(t), Out: &out}); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	_, after, ok := strings.Cut(text, "\nremoved ")
+	if !ok || !strings.Contains(text, "(temporary: removed when the demo stops; -dir DIR keeps them)") {
+		t.Fatalf("the demo does not say it removes its directory:\n%s", text)
+	}
+	dir := strings.TrimSpace(after)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s still exists: %v", dir, err)
+	}
+}
+
+func TestClientSendsInputAndPrintsAnswers(t *testing.T) {
+	addr := straittest.ServeTCP(t, straittest.Echo)
+	var out bytes.Buffer
+	if err := Client(context.Background(), addr, strings.NewReader("hello\nagain\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "hello\nagain\n" {
+		t.Errorf("client printed %q", out.String())
+	}
+}

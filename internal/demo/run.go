@@ -99,7 +99,11 @@ func runStrait(ctx context.Context, o Options, f files, listen string, ln net.Li
 	for _, u := range ups {
 		fmt.Fprintf(out, "      %s  %s (requires a client certificate from the demo CA)\n", u.name, u.Addr())
 	}
-	fmt.Fprintf(out, "\n  configuration: %s\n  certificates, logs: %s\n\n", f.conf, f.dir)
+	where := f.dir
+	if f.temporary {
+		where += " (temporary: removed when the demo stops; -dir DIR keeps them)"
+	}
+	fmt.Fprintf(out, "\n  configuration: %s\n  certificates, logs: %s\n\n", f.conf, where)
 
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  #\tupstream\tprotocol\tcipher\tverified \"backend\"\tresumed\treply")
@@ -120,8 +124,11 @@ func runStrait(ctx context.Context, o Options, f files, listen string, ln net.Li
 		return nil
 	}
 	host, port, _ := net.SplitHostPort(listen)
-	fmt.Fprintf(out, "\nstrait is running with %s\n  try:  echo hello | nc -q1 %s %s\n  logs: %s, %s\nPress Ctrl-C to stop.\n",
-		f.conf, host, port, f.accessLog, f.errorLog)
+	fmt.Fprintf(out, "\nstrait is running with %s\n"+
+		"  try, in another terminal:  echo hello | strait demo -client -listen %s\n"+
+		"  or with bash alone:        exec 3<>/dev/tcp/%s/%s; echo hello >&3; head -n1 <&3; exec 3>&-\n"+
+		"  logs: %s, %s\nPress Ctrl-C to stop.\n",
+		f.conf, listen, host, port, f.accessLog, f.errorLog)
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(out, "\nstopping")

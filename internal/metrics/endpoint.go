@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -150,6 +151,37 @@ func (e *Endpoint) Listen(addr string) error {
 	}
 	r.Commit()
 	return nil
+}
+
+// Adopt serves ln, a socket already bound to the status_listen address
+// addr (inherited from the old binary of an upgrade, which keeps serving
+// on it meanwhile: binding it again would fail). It replaces nothing; use
+// it before any Listen.
+func (e *Endpoint) Adopt(addr string, ln net.Listener) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed || e.cur != nil {
+		ln.Close()
+		return ErrEndpointClosed
+	}
+	e.cur = &httpListener{addr: addr, ln: ln, done: make(chan struct{})}
+	e.serve(e.cur)
+	return nil
+}
+
+// File returns a duplicate of the listening socket for a new binary to
+// inherit, nil when the endpoint is off. The caller closes it.
+func (e *Endpoint) File() (*os.File, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cur == nil {
+		return nil, nil
+	}
+	fl, ok := e.cur.ln.(interface{ File() (*os.File, error) })
+	if !ok {
+		return nil, nil
+	}
+	return fl.File()
 }
 
 // Addr returns the address being served, or nil when off.

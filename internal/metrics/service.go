@@ -27,12 +27,14 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Service answers GET /metrics (Prometheus text format) and GET /status
-// (JSON) from one Source. It is an http.Handler.
+// Service answers GET /metrics (Prometheus text format), GET /status
+// (JSON) from one Source, and GET / with the status page that reads
+// /status. It is an http.Handler.
 type Service struct {
 	opts    Options
 	reloads *ReloadLog
 	mux     *http.ServeMux
+	policy  string // the status page's Content-Security-Policy
 }
 
 // NewService builds the handler and its private Prometheus registry (with
@@ -47,7 +49,7 @@ func NewService(o Options) *Service {
 	if o.Reloads == nil {
 		o.Reloads = NewReloadLog(o.Start)
 	}
-	s := &Service{opts: o, reloads: o.Reloads, mux: http.NewServeMux()}
+	s := &Service{opts: o, reloads: o.Reloads, mux: http.NewServeMux(), policy: pagePolicy(statusPage)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		newCollector(o.Source, o.Reloads, o.Version),
@@ -59,6 +61,7 @@ func NewService(o Options) *Service {
 		ErrorHandling: promhttp.ContinueOnError,
 	}))
 	s.mux.HandleFunc("GET /status", s.serveStatus)
+	s.mux.HandleFunc("GET /{$}", s.servePage)
 	return s
 }
 

@@ -12,6 +12,7 @@ type Snapshot struct {
 	Statuses  map[int]uint64 // finished sessions by $status
 	Bytes     Bytes          // bytes carried by finished sessions
 	Upstreams []Upstream     // groups of the running configuration, in configuration order
+	Servers   []Server       // server blocks of the running configuration, in configuration order
 	TLS       TLS            // proxy_ssl files: rotations, certificates and CRLs in use
 	ClientTLS ClientTLS      // handshakes with clients on listen ... ssl
 }
@@ -69,6 +70,21 @@ type Peer struct {
 	// CertificateNotAfter is when the certificate the peer presented in
 	// its last TLS handshake expires; zero before any.
 	CertificateNotAfter time.Time
+	// VerifyFailures counts the VerifyError and PinMismatch attempts by
+	// reason, in OpenSSL's words ("certificate has expired", "hostname
+	// mismatch", "pin mismatch"); nil when there were none.
+	VerifyFailures map[string]uint64
+}
+
+// Server is one server block: its sessions and the bytes its clients
+// exchanged. Counters are kept by Name, so a reload that keeps the
+// block's listen addresses carries them on.
+type Server struct {
+	Name     string // the block's listen addresses ("0.0.0.0:80" for "listen 80"), comma-separated
+	Pos      string // where the block starts: "FILE:LINE"
+	Active   int64  // sessions running now
+	Sessions uint64 // finished sessions
+	Bytes    Bytes  // FromClient and ToClient of its finished sessions
 }
 
 // Attempts counts a peer's connection attempts by outcome. An attempt is

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"cmp"
+	"maps"
 	"time"
 )
 
@@ -20,6 +21,7 @@ type statusDoc struct {
 	Handled           uint64         `json:"handled"`
 	Statuses          map[int]uint64 `json:"statuses"`
 	Bytes             bytesDoc       `json:"bytes"`
+	Servers           []serverDoc    `json:"servers"`
 	Upstreams         []upstreamDoc  `json:"upstreams"`
 	TLS               tlsDoc         `json:"tls"`
 }
@@ -67,6 +69,17 @@ type peerDoc struct {
 	// CertificateNotAfter: when the certificate the peer presented in
 	// its last TLS handshake expires; null before any.
 	CertificateNotAfter *time.Time `json:"certificate_not_after"`
+	// VerifyFailures: verification failures by reason; {} when none.
+	VerifyFailures map[string]uint64 `json:"verify_failures"`
+}
+
+// serverDoc is one server block.
+type serverDoc struct {
+	Name     string   `json:"name"`
+	Position string   `json:"position"`
+	Active   int64    `json:"active"`
+	Sessions uint64   `json:"sessions"`
+	Bytes    bytesDoc `json:"bytes"`
 }
 
 // healthDoc is a peer's active health-check state.
@@ -103,11 +116,9 @@ func newStatusDoc(o Options, s Snapshot, r Reloads) statusDoc {
 		LastReloadSuccess: r.LastSuccess,
 		Reloads:           reloadCounts{Success: r.Successes, Failure: r.Failures},
 		Active:            s.Active, Accepted: s.Accepted, Handled: s.Handled,
-		Statuses: s.Statuses,
-		Bytes: bytesDoc{
-			FromClient: s.Bytes.FromClient, ToClient: s.Bytes.ToClient,
-			FromUpstream: s.Bytes.FromUpstream, ToUpstream: s.Bytes.ToUpstream,
-		},
+		Statuses:  s.Statuses,
+		Bytes:     newBytesDoc(s.Bytes),
+		Servers:   make([]serverDoc, 0, len(s.Servers)),
 		Upstreams: []upstreamDoc{},
 		TLS:       newTLSDoc(s.TLS),
 	}
@@ -119,6 +130,11 @@ func newStatusDoc(o Options, s Snapshot, r Reloads) statusDoc {
 		if r.Last.Err != nil {
 			doc.LastReload.Result, doc.LastReload.Error = "failure", r.Last.Err.Error()
 		}
+	}
+	for _, b := range s.Servers {
+		doc.Servers = append(doc.Servers, serverDoc{
+			Name: b.Name, Position: b.Pos, Active: b.Active, Sessions: b.Sessions, Bytes: newBytesDoc(b.Bytes),
+		})
 	}
 	for _, u := range mergeUpstreams(s.Upstreams) {
 		ud := upstreamDoc{Name: u.Name, TLS: u.TLS, Peers: make([]peerDoc, 0, len(u.Peers))}
@@ -133,8 +149,10 @@ func newStatusDoc(o Options, s Snapshot, r Reloads) statusDoc {
 					OK: a.OK, ConnectError: a.ConnectError, ConnectTimeout: a.ConnectTimeout,
 					HandshakeError: a.HandshakeError, VerifyError: a.VerifyError, PinMismatch: a.PinMismatch,
 				},
-				Handshakes: handshakesDoc{New: p.Handshakes.New, Resumed: p.Handshakes.Resumed},
+				Handshakes:     handshakesDoc{New: p.Handshakes.New, Resumed: p.Handshakes.Resumed},
+				VerifyFailures: map[string]uint64{},
 			}
+			maps.Copy(pd.VerifyFailures, p.VerifyFailures)
 			if !p.UnavailableUntil.IsZero() {
 				t := p.UnavailableUntil
 				pd.UnavailableUntil = &t
@@ -152,4 +170,8 @@ func newStatusDoc(o Options, s Snapshot, r Reloads) statusDoc {
 		doc.Upstreams = append(doc.Upstreams, ud)
 	}
 	return doc
+}
+
+func newBytesDoc(b Bytes) bytesDoc {
+	return bytesDoc{FromClient: b.FromClient, ToClient: b.ToClient, FromUpstream: b.FromUpstream, ToUpstream: b.ToUpstream}
 }

@@ -48,6 +48,10 @@ func TestStatusDocument(t *testing.T) {
 		"active":                   2.0, "accepted": 7.0, "handled": 6.0,
 		"statuses": map[string]any{"200": 4.0, "502": 1.0},
 		"bytes":    map[string]any{"from_client": 10.0, "to_client": 20.0, "from_upstream": 30.0, "to_upstream": 40.0},
+		"servers": []any{map[string]any{
+			"name": "127.0.0.1:12345", "position": "/etc/strait/strait.conf:9", "active": 2.0, "sessions": 5.0,
+			"bytes": map[string]any{"from_client": 10.0, "to_client": 20.0, "from_upstream": 30.0, "to_upstream": 40.0},
+		}},
 		"tls": map[string]any{
 			"reloads": map[string]any{"ok": 2.0, "error": 1.0},
 			"last_reload": map[string]any{"time": "2026-03-01T10:01:00Z", "result": "error",
@@ -74,18 +78,21 @@ func TestStatusDocument(t *testing.T) {
 	peer := func(addr, name string, weight float64, backup, down, up bool, conns, fails float64, until any,
 		connectFail, handshakeFail float64, att map[string]any, hsNew, hsResumed float64) map[string]any {
 		var notAfter any
+		verify := map[string]any{}
 		if addr == "10.0.0.1:443" {
 			notAfter = "2026-03-01T10:02:00Z"
+			verify = map[string]any{"certificate has expired": 3.0, "hostname mismatch": 2.0}
 		}
 		return map[string]any{
 			"certificate_not_after": notAfter,
 			"address":               addr, "name": name, "weight": weight, "backup": backup, "down": down, "up": up,
 			"active_connections": conns, "fails": fails, "unavailable_until": until,
-			"failures":   map[string]any{"connect": connectFail, "handshake": handshakeFail},
-			"attempts":   att,
-			"handshakes": map[string]any{"new": hsNew, "resumed": hsResumed},
-			"selections": 0.0,
-			"health":     map[string]any{"state": "unchecked", "last_check": nil},
+			"failures":        map[string]any{"connect": connectFail, "handshake": handshakeFail},
+			"attempts":        att,
+			"handshakes":      map[string]any{"new": hsNew, "resumed": hsResumed},
+			"selections":      0.0,
+			"health":          map[string]any{"state": "unchecked", "last_check": nil},
+			"verify_failures": verify,
 		}
 	}
 	wantUpstreams := []any{
@@ -110,8 +117,10 @@ func TestStatusDocumentEmpty(t *testing.T) {
 	if s, ok := doc["statuses"].(map[string]any); !ok || len(s) != 0 {
 		t.Errorf("statuses %#v", doc["statuses"])
 	}
-	if u, ok := doc["upstreams"].([]any); !ok || len(u) != 0 {
-		t.Errorf("upstreams %#v", doc["upstreams"])
+	for _, k := range []string{"upstreams", "servers"} {
+		if u, ok := doc[k].([]any); !ok || len(u) != 0 {
+			t.Errorf("%s %#v", k, doc[k])
+		}
 	}
 	tls, _ := doc["tls"].(map[string]any)
 	for _, k := range []string{"certificates", "crls"} {

@@ -247,21 +247,34 @@ func TestIdleTimeout(t *testing.T) {
 			tp := startProxy(t, h)
 			c := straittest.Dial(t, tp.addr)
 			defer c.Close()
-			// Activity every 100ms for well over the timeout keeps the
-			// session alive.
+			// Activity every 100ms, for well over the timeout, then
+			// silence. The assertion is on the order of events, not on
+			// durations a loaded machine could stretch: the session may
+			// end only proxy_timeout after the last activity, since the
+			// proxy saw that activity after the client wrote it. A timer
+			// that did not restart on activity would end the session
+			// about 100ms after the last round instead.
 			buf := make([]byte, 1)
-			for i := range 8 {
+			var lastWrite time.Time
+			for range 8 {
+				now := time.Now()
 				if _, err := c.Write([]byte{'x'}); err != nil {
-					t.Fatalf("write %d: %v", i, err)
+					break
 				}
 				if _, err := io.ReadFull(c, buf); err != nil {
-					t.Fatalf("session ended while active (round %d): %v", i, err)
+					break // ended: by idleness if a sleep overran the timeout
 				}
+				lastWrite = now
 				time.Sleep(100 * time.Millisecond)
 			}
-			// Then silence ends it.
+			if lastWrite.IsZero() {
+				t.Fatal("the first round failed")
+			}
 			if n, err := c.Read(buf); err == nil {
 				t.Fatalf("read %d bytes after idling", n)
+			}
+			if idle := time.Since(lastWrite); idle < cfg.Timeout {
+				t.Errorf("the session ended %v after the last activity, before proxy_timeout %v", idle, cfg.Timeout)
 			}
 			rec := tp.record(t)
 			if rec.Status != 200 {

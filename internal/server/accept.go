@@ -34,13 +34,13 @@ const (
 func (s *Server) acceptLoop(l *listener) {
 	var backoff time.Duration
 	for {
-		if !s.table.admit(l.closed.Load) {
+		if !s.table.admit(l.stopped) {
 			return
 		}
 		c, err := l.ln.Accept()
 		if err != nil {
 			s.table.leave()
-			if l.closed.Load() || errors.Is(err, net.ErrClosed) {
+			if l.stopped() || errors.Is(err, net.ErrClosed) {
 				return
 			}
 			backoff = min(max(2*backoff, minAcceptBackoff), maxAcceptBackoff)

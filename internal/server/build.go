@@ -72,7 +72,7 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 }
 
 func (srv *Server) buildBlock(snap, prev *snapshot, sc *config.Server, groups *groupSet, streamLogs []config.ErrorLog) (*block, error) {
-	b := &block{cfg: sc}
+	b := &block{cfg: sc, stats: srv.stats.blocks.get(blockName(sc))}
 	var err error
 	targets := sc.ErrorLogs
 	if targets == nil {

@@ -107,6 +107,7 @@ type listener struct {
 	pc     *net.UDPConn // the UDP socket; nil for TCP and unix
 	udp    *udpSessions // the UDP sessions by client address; nil for TCP and unix
 	closed atomic.Bool
+	paused atomic.Bool   // see PauseAccepting
 	done   chan struct{} // closed by close
 }
 

@@ -29,6 +29,8 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	s.stats.active.Add(1)
 	defer s.stats.active.Add(-1)
 	b := bnd.block
+	b.stats.active.Add(1)
+	defer b.stats.active.Add(-1)
 	rec := &accesslog.Session{
 		Connection: n, Start: s.now(), RemoteAddr: c.RemoteAddr(), ServerAddr: c.LocalAddr(),
 		Protocol: "TCP", Hostname: s.opts.Hostname, PID: s.opts.PID,
@@ -82,6 +84,7 @@ func (s *Server) finishSession(b *block, ps *proxy.Session, held []heldLimit) {
 		}
 	}
 	s.stats.finished(b.groupName(), rec)
+	b.stats.finished(rec)
 }
 
 const actionReadingProxyProtocol = "reading PROXY protocol"

@@ -72,6 +72,7 @@ type block struct {
 	// clientTLS terminates TLS on listen ... ssl; nil when the block has
 	// no ssl_certificate (and no ssl_reject_handshake).
 	clientTLS *tlsconf.Server
+	stats     *blockCounters // sessions and bytes, for /status
 }
 
 // groupName is the upstream group a block proxies to, "" for return.

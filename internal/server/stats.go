@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,7 @@ type peerKey struct{ group, addr string }
 type peerCounters struct {
 	attempts   metrics.Attempts
 	handshakes metrics.Handshakes
+	verify     map[string]uint64 // verification failures by reason
 }
 
 // statsCollector is updated once per accepted connection, per failed
@@ -56,6 +58,7 @@ type statsCollector struct {
 
 	tls       tlsStats       // proxy_ssl file rotations and peer certificates; its own lock
 	clientTLS clientTLSStats // listen ... ssl handshakes; its own lock
+	blocks    blockStats     // per server block; its own lock
 }
 
 func newStatsCollector() *statsCollector {
@@ -123,8 +126,10 @@ func (c *statsCollector) attemptFailed(group string) func(*upstream.Peer, proxy.
 			a.HandshakeError++
 		case metrics.ResultVerifyError:
 			a.VerifyError++
+			c.verifyFailedLocked(group, p.Addr, err)
 		case metrics.ResultPinMismatch:
 			a.PinMismatch++
+			c.verifyFailedLocked(group, p.Addr, err)
 		default:
 			a.ConnectError++
 		}
@@ -201,12 +206,14 @@ func (s *Server) MetricsSnapshot() metrics.Snapshot {
 		for j := range u.Peers {
 			if pc := c.byPeer[peerKey{u.Name, u.Peers[j].Addr}]; pc != nil {
 				u.Peers[j].Attempts, u.Peers[j].Handshakes = pc.attempts, pc.handshakes
+				u.Peers[j].VerifyFailures = maps.Clone(pc.verify)
 			}
 		}
 	}
 	c.mu.Unlock()
 	c.tls.fill(&out, snap)
 	c.clientTLS.fill(&out)
+	fillServers(&out, snap)
 	return out
 }
 

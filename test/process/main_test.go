@@ -43,18 +43,21 @@ func TestMain(m *testing.M) {
 // "<name>: <line>" and returns its address.
 func startEcho(t *testing.T, name string) string {
 	t.Helper()
-	return straittest.ServeTCP(t, func(c net.Conn) {
-		// Longer than ConnDeadline: sessions stay open across reloads and drains.
-		c.SetDeadline(time.Now().Add(30 * time.Second))
-		r := bufio.NewReader(c)
-		for i := 0; i < 1000; i++ {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			fmt.Fprintf(c, "%s: %s", name, line)
+	return straittest.ServeTCP(t, func(c net.Conn) { echoLines(c, name) })
+}
+
+// echoLines answers each line read from c with "<name>: <line>".
+func echoLines(c net.Conn, name string) {
+	// Longer than ConnDeadline: sessions stay open across reloads and drains.
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(c)
+	for i := 0; i < 1000; i++ {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
 		}
-	})
+		fmt.Fprintf(c, "%s: %s", name, line)
+	}
 }
 
 // ask sends a line through addr and returns the answer line.
