@@ -204,3 +204,13 @@ func (p *pipeState) copyDirect(f *flow) {
 		}
 	}
 }
+
+// writeNonblocking is send(2) on a non-blocking socket, without SIGPIPE.
+func writeNonblocking(fd int, p []byte) (int, error) {
+	n, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
+		unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
