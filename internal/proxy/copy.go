@@ -115,7 +115,7 @@ func (h *Handler) pipe(ctx context.Context, s *Session, up *upstreamConn) pipeRe
 			upFlow.err, upFlow.writeErr, prereadOK = err, true, false
 		}
 	}
-	if !(prereadOK && clientTCP && upTCP && p.cancel == nil && h.Engine.onEngine(ctx, p, upFlow, downFlow)) {
+	if !(prereadOK && p.cancel == nil && h.Engine.onEngine(ctx, p, upFlow, downFlow)) {
 		p.startIdleTimer()
 		done := make(chan struct{})
 		go func() {

@@ -98,6 +98,7 @@ type loop struct {
 	sessions []*esession // by slot; nil when free
 	free     []int32
 	scratch  []byte      // every read lands here first
+	big      []*[]byte   // idle scratch-sized buffers (holdBuf)
 	retry    []*esession // sessions with reads left over from a busy turn
 	now      time.Time   // the time of the last wake-up
 	stopping bool
@@ -291,6 +292,7 @@ func (l *loop) add(s *esession) {
 			return
 		}
 	}
+	s.pump(l)
 }
 
 // release frees a session's slot.
@@ -311,3 +313,34 @@ func (l *loop) later(s *esession) {
 		l.retry = append(l.retry, s)
 	}
 }
+
+// holdBuf returns a buffer for n bytes that wait for room in a socket:
+// a proxy_buffer_size buffer from the pool when they fit (plain reads
+// never take more), else one of the loop's own scratch-sized buffers
+// (decrypted TLS records, coalesced up to scratchSize).
+func (l *loop) holdBuf(p *pipeState, n int) *[]byte {
+	if n <= p.bufSize {
+		return p.getBuf()
+	}
+	if k := len(l.big); k > 0 {
+		b := l.big[k-1]
+		l.big = l.big[:k-1]
+		return b
+	}
+	b := make([]byte, scratchSize)
+	return &b
+}
+
+// dropBuf gives back a buffer from holdBuf.
+func (l *loop) dropBuf(p *pipeState, b *[]byte) {
+	if len(*b) == p.bufSize {
+		p.putBuf(b)
+		return
+	}
+	if len(l.big) < maxBigBufs {
+		l.big = append(l.big, b)
+	}
+}
+
+// maxBigBufs bounds the scratch-sized buffers a loop keeps for reuse.
+const maxBigBufs = 8

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"os"
 	"syscall"
@@ -17,6 +18,23 @@ func (e *Engine) onEngine(ctx context.Context, p *pipeState, up, down *flow) boo
 	if e == nil {
 		return false
 	}
+	if _, ok := p.client.(*net.TCPConn); !ok {
+		return false
+	}
+	if _, ok := p.upRaw.(*net.TCPConn); !ok {
+		return false
+	}
+	var tc *tls.Conn
+	var ts *tlsSocket
+	if p.upConn != p.upRaw {
+		var ok bool
+		if tc, ok = p.upConn.(*tls.Conn); !ok {
+			return false
+		}
+		if ts, ok = tc.NetConn().(*tlsSocket); !ok {
+			return false
+		}
+	}
 	cfd, err := dupSocket(p.client)
 	if err != nil {
 		return false
@@ -30,9 +48,15 @@ func (e *Engine) onEngine(ctx context.Context, p *pipeState, up, down *flow) boo
 	// sockets out of the runtime's poller.
 	p.client.Close()
 	p.upRaw.Close()
-	s := &esession{fds: [2]int{cfd, ufd}, p: p, loop: e.pick(), slot: -1, done: make(chan struct{})}
+	s := &esession{fds: [2]int{cfd, ufd}, p: p, loop: e.pick(), slot: -1, done: make(chan struct{}), up: tc, upTS: ts}
 	s.dirs[sideClient] = edir{f: up, writable: true}
 	s.dirs[sideUpstream] = edir{f: down, writable: true}
+	if ts != nil {
+		ts.onLoop, ts.r.fd, ts.r.onLoop, ts.r.drained = true, ufd, true, false
+		// crypto/tls may hold bytes read with the handshake, which no
+		// socket event will announce: look once.
+		s.dirs[sideUpstream].readable = true
+	}
 	stop := context.AfterFunc(ctx, func() { s.loop.post(loopReq{kind: reqCancel, s: s}) })
 	s.loop.post(loopReq{kind: reqAdd, s: s})
 	<-s.done

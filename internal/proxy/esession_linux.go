@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"crypto/tls"
+	"errors"
+	"io"
 	"net"
 	"os"
 	"time"
@@ -16,6 +19,10 @@ type esession struct {
 	dirs [2]edir
 	p    *pipeState // settings and the shared end state the logs read
 	loop *loop
+	// up is the TLS connection to the upstream and the socket under it;
+	// nil for a plain upstream.
+	up   *tls.Conn
+	upTS *tlsSocket
 
 	slot   int32
 	queued bool // on the loop's retry list
@@ -52,6 +59,7 @@ type edir struct {
 
 	buf      *[]byte // bytes read but not yet written: (*buf)[off:end]
 	off, end int
+	held     error // an error that came with the last bytes, for the next read
 	pipe     *pipe // splice mode: bytes sit in the pipe (pipe.data)
 	bulk     bool  // a read filled the buffer: move bytes with splice
 }
@@ -67,6 +75,10 @@ func (s *esession) event(l *loop, side int, ev uint32) {
 		if ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 			d.rdhup = true
 		}
+		if side == sideUpstream && s.upTS != nil {
+			s.upTS.r.drained = false
+			s.upTS.r.rdhup = d.rdhup
+		}
 	}
 	if ev&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		s.dirs[1-side].writable = true
@@ -78,6 +90,16 @@ func (s *esession) event(l *loop, side int, ev uint32) {
 // it is over.
 func (s *esession) pump(l *loop) {
 	s.last = l.now
+	if s.upTS != nil && len(s.upTS.out) > 0 && s.dirs[sideClient].writable {
+		// Bytes crypto/tls wrote (records, alerts) wait for room.
+		if ok, err := s.upTS.flush(); err != nil {
+			s.dirs[sideClient].fail(s, err, true)
+			s.end(l, endError)
+			return
+		} else if !ok {
+			s.dirs[sideClient].writable = false
+		}
+	}
 	for side := range s.dirs {
 		if !s.dirs[side].move(l, s, side) || s.ended {
 			return
@@ -96,7 +118,7 @@ func (d *edir) move(l *loop, s *esession, side int) bool {
 	}
 	src, dst := s.fds[side], s.fds[1-side]
 	for range readBudget {
-		if d.pending() {
+		if s.blocked(side) {
 			if !d.writable || !d.flush(s, dst) {
 				return !s.ended
 			}
@@ -111,7 +133,7 @@ func (d *edir) move(l *loop, s *esession, side int) bool {
 			return !s.ended
 		}
 	}
-	if d.readable || d.pending() && d.writable {
+	if d.readable || s.blocked(side) && d.writable {
 		l.later(s)
 	}
 	return true
@@ -121,6 +143,12 @@ func (d *edir) pending() bool {
 	return d.buf != nil || d.pipe != nil && d.pipe.data > 0
 }
 
+// blocked reports whether d's destination still holds earlier bytes.
+func (s *esession) blocked(side int) bool {
+	d := &s.dirs[side]
+	return d.pending() || side == sideClient && s.upTS != nil && len(s.upTS.out) > 0
+}
+
 // read takes one read's worth from src and writes it on at once; false
 // means the direction waits (or the session ended).
 func (d *edir) read(l *loop, s *esession, src int) bool {
@@ -128,24 +156,35 @@ func (d *edir) read(l *loop, s *esession, src int) bool {
 	if d.bulk && d.pipe == nil {
 		d.pipe = p.pipes.get() // nil: copy through the scratch buffer instead
 	}
+	tlsSrc := src == s.fds[sideUpstream] && s.up != nil
 	var n int
 	var err error
-	if d.pipe != nil {
+	switch {
+	case d.pipe != nil:
 		n, err = splice(d.pipe.w, src, maxSpliceSize)
-	} else {
-		n, err = readNonblocking(src, l.scratch[:p.bufSize])
+	case tlsSrc:
+		n, err = d.readTLS(s, l.scratch[:scratchSize])
+	default:
+		n, err = readNonblocking(src, l.scratch[:min(p.bufSize, scratchSize)])
 	}
 	for err == unix.EINTR {
 		if d.pipe != nil {
 			n, err = splice(d.pipe.w, src, maxSpliceSize)
 		} else {
-			n, err = readNonblocking(src, l.scratch[:p.bufSize])
+			n, err = readNonblocking(src, l.scratch[:min(p.bufSize, scratchSize)])
 		}
 	}
 	switch {
 	case err == unix.EAGAIN:
 		d.readable = false
 		d.putPipe(p)
+		return false
+	case errors.Is(err, io.EOF):
+		d.eof = true
+		return true
+	case err != nil && tlsSrc:
+		d.fail(s, err, false)
+		s.end(l, endError)
 		return false
 	case err != nil:
 		call := "read"
@@ -172,7 +211,9 @@ func (d *edir) read(l *loop, s *esession, src int) bool {
 		d.pipe.data = n
 		return d.flush(s, s.fds[1-sideOf(s, d)])
 	}
-	if n == p.bufSize {
+	if tlsSrc {
+		// readTLS said whether crypto/tls or the socket may hold more.
+	} else if n == min(p.bufSize, scratchSize) {
 		// A full buffer: a bulk flow, whose bytes splice moves more
 		// cheaply (HAProxy's splice-auto makes the same choice).
 		d.bulk = canSplice && p.spliced
@@ -181,8 +222,24 @@ func (d *edir) read(l *loop, s *esession, src int) bool {
 		// data the next edge brings more (nginx skips this read too).
 		d.readable = false
 	}
-	dst := s.fds[1-sideOf(s, d)]
-	m, err := writeNonblocking(dst, l.scratch[:n])
+	dstSide := 1 - sideOf(s, d)
+	if dstSide == sideUpstream && s.up != nil {
+		// crypto/tls takes it all; what the socket refuses waits in
+		// the tlsSocket's out.
+		m, err := s.up.Write(l.scratch[:n])
+		f.written += int64(m)
+		if err != nil {
+			d.fail(s, err, true)
+			s.end(l, endError)
+			return false
+		}
+		if len(s.upTS.out) > 0 {
+			d.writable = false
+			return false
+		}
+		return true
+	}
+	m, err := writeNonblocking(s.fds[dstSide], l.scratch[:n])
 	if err != nil && err != unix.EAGAIN {
 		d.fail(s, d.opError(s, "write", "write", err, true), true)
 		s.end(l, endError)
@@ -193,7 +250,7 @@ func (d *edir) read(l *loop, s *esession, src int) bool {
 	if m < n {
 		// The destination is full: keep the rest until EPOLLOUT.
 		d.writable = false
-		d.buf = p.getBuf()
+		d.buf = l.holdBuf(p, n-m)
 		d.off, d.end = 0, copy(*d.buf, l.scratch[m:n])
 		return false
 	}
@@ -229,9 +286,22 @@ func (d *edir) flush(s *esession, dst int) bool {
 			d.off += m
 			f.written += int64(m)
 		}
-		p.putBuf(d.buf)
+		s.loop.dropBuf(p, d.buf)
 		d.buf = nil
 		return true
+	}
+	if d.pipe == nil {
+		// The bytes wait in the TLS socket.
+		ok, err := s.upTS.flush()
+		if err != nil {
+			d.fail(s, err, true)
+			s.end(nil, endError)
+			return false
+		}
+		if !ok {
+			d.writable = false
+		}
+		return ok
 	}
 	for d.pipe.data > 0 {
 		m, err := splice(dst, d.pipe.r, d.pipe.data)
@@ -272,6 +342,13 @@ func (d *edir) passEOF(l *loop, s *esession, dst int) bool {
 	}
 	p.first.CompareAndSwap(0, side)
 	if p.halfClose {
+		if dst == s.fds[sideUpstream] && s.up != nil {
+			// close_notify, then the FIN once it is out.
+			s.up.CloseWrite()
+			if len(s.upTS.out) > 0 {
+				s.upTS.flush()
+			}
+		}
 		unix.Shutdown(dst, unix.SHUT_WR)
 		return true
 	}
@@ -331,10 +408,20 @@ func (s *esession) end(_ *loop, why int) {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
+	if s.up != nil {
+		if why == endEOF || why == endCancel {
+			// close_notify, as crypto/tls's Close would send it;
+			// best effort, the socket closes next.
+			s.up.CloseWrite()
+		}
+		// The descriptor is closed below and its number may be reused:
+		// crypto/tls must not touch it again.
+		s.upTS.r.fd, s.upTS.out = -1, nil
+	}
 	for i := range s.dirs {
 		d := &s.dirs[i]
 		if d.buf != nil {
-			s.p.putBuf(d.buf)
+			s.loop.dropBuf(s.p, d.buf)
 			d.buf = nil
 		}
 		if d.pipe != nil {
@@ -350,4 +437,36 @@ func (s *esession) end(_ *loop, why int) {
 	}
 	s.loop.release(s)
 	close(s.done)
+}
+
+// readTLS decrypts what the upstream sent into buf, record after record,
+// until buf is full or neither crypto/tls nor the socket holds more. Each
+// socket read is one system call; a short one proves the socket empty
+// (socketReader.onLoop), so the last look costs none.
+func (d *edir) readTLS(s *esession, buf []byte) (int, error) {
+	if d.held != nil {
+		err := d.held
+		d.held = nil
+		return 0, err
+	}
+	n := 0
+	for n < len(buf) {
+		m, err := s.up.Read(buf[n:])
+		n += m
+		if errors.Is(err, errWouldBlock) {
+			d.readable = false
+			break
+		}
+		if err != nil {
+			if n == 0 {
+				return 0, err
+			}
+			d.held = err // after the bytes that came with it
+			break
+		}
+	}
+	if n == 0 {
+		return 0, unix.EAGAIN
+	}
+	return n, nil
 }
