@@ -41,6 +41,8 @@ type instance struct {
 	resumes map[string]*tls.Config // direct only: client TLS per route
 	procfs  procReader
 	facts   map[string]string // observations for the report, e.g. key exchange
+	sys     syscallTool       // counts the proxy's system calls
+	dir     string            // the proxy's directory; "" for direct
 }
 
 // isDirect reports whether clients talk straight to the upstreams.
@@ -80,7 +82,7 @@ func (in *instance) dial(ctx context.Context, id string) (net.Conn, error) {
 // launch starts t for one scenario; the caller stops it with finish.
 func (w *world) launch(ctx context.Context, t target) (*instance, error) {
 	in := &instance{target: t.Name, routes: w.routes, pki: w.pki, resumes: map[string]*tls.Config{}, procfs: w.procfs,
-		facts: map[string]string{}}
+		facts: map[string]string{}, sys: w.sys}
 	if t.start == nil {
 		in.listen = map[string]string{}
 		for id, r := range w.routes {
@@ -111,7 +113,10 @@ func (w *world) launch(ctx context.Context, t target) (*instance, error) {
 		w.sup.stop(p)
 		return nil, fmt.Errorf("%w%s", err, logTail(dir))
 	}
-	in.listen, in.proc = listen, p
+	in.listen, in.proc, in.dir = listen, p, dir
+	if w.sys.missing != "" {
+		in.facts["system calls"] = w.sys.missing
+	}
 	return in, nil
 }
 

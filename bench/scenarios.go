@@ -87,9 +87,11 @@ func redisRequests(ctx context.Context, w *world, in *instance, sz sizes, id, pr
 	}
 	ctx, cancel := context.WithTimeout(ctx, sz.Timeout)
 	defer cancel()
+	sc := in.countSyscalls()
 	u0 := in.usage()
 	rs, err := runRedisBenchmark(ctx, redisBenchmarkArgs(in.listen[id], sz.RedisRequests, tlsFiles))
 	u1 := in.usage()
+	calls, serr := sc.stop()
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +99,9 @@ func redisRequests(ctx context.Context, w *world, in *instance, sz sizes, id, pr
 	if !in.isDirect() {
 		total := float64(sz.RedisRequests * len(rs))
 		out[prefix+"-cpu"] = (u1.CPUSeconds - u0.CPUSeconds) / total * 100_000
+		if serr == nil {
+			out[prefix+"-sys"] = calls / total
+		}
 	}
 	return out, nil
 }
@@ -106,9 +111,11 @@ func connections(ctx context.Context, w *world, in *instance, sz sizes, id, pref
 	if err != nil {
 		return nil, err
 	}
+	sc := in.countSyscalls()
 	h0, k0, u0 := up.Handshakes(), up.KeyExchanges(), in.usage()
 	res := connectionLoad(ctx, in, id, sz.ConnWorkers, sz.ConnDuration, 1_000_000)
 	h1, k1, u1 := up.Handshakes(), up.KeyExchanges(), in.usage()
+	calls, serr := sc.stop()
 	if kx := mostUsedKeyExchange(k0, k1); kx != "" {
 		in.facts["key exchange to the Go upstream"] = kx
 	}
@@ -122,6 +129,9 @@ func connections(ctx context.Context, w *world, in *instance, sz sizes, id, pref
 	}
 	if !in.isDirect() {
 		out[prefix+"-cpu"] = (u1.CPUSeconds - u0.CPUSeconds) / float64(res.Conns) * 1000
+		if serr == nil {
+			out[prefix+"-sys"] = calls / float64(res.Conns)
+		}
 	}
 	return out, nil
 }
@@ -129,9 +139,11 @@ func connections(ctx context.Context, w *world, in *instance, sz sizes, id, pref
 func bulk(ctx context.Context, in *instance, sz sizes, id, prefix string) (map[string]float64, error) {
 	out := map[string]float64{}
 	for _, sessions := range []int{1, 16} {
+		sc := in.countSyscalls()
 		u0 := in.usage()
 		d, err := bulkTransfer(ctx, in, id, sz.BulkBytes, sessions, sz.Timeout)
 		u1 := in.usage()
+		calls, serr := sc.stop()
 		if err != nil {
 			return out, fmt.Errorf("%d sessions: %w", sessions, err)
 		}
@@ -140,6 +152,9 @@ func bulk(ctx context.Context, in *instance, sz sizes, id, prefix string) (map[s
 		out[key+"-mbps"] = sent / 1e6 / d.Seconds()
 		if !in.isDirect() {
 			out[key+"-cpu"] = (u1.CPUSeconds - u0.CPUSeconds) / (sent / (1 << 30))
+			if serr == nil {
+				out[key+"-sys"] = calls / (sent / (1 << 20))
+			}
 		}
 	}
 	return out, nil

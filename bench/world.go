@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 )
 
@@ -21,13 +22,14 @@ type world struct {
 	redis  *process
 	goUps  map[string]*goUpstream // by route
 	limits proxyLimits
+	sys    syscallTool
 }
 
 // newWorld generates the PKI and starts redis-server and the Go upstreams.
 // On error everything started so far is stopped.
 func newWorld(ctx context.Context, tmp string, sup *supervisor, fileLimit uint64) (w *world, err error) {
 	w = &world{tmp: tmp, sup: sup, procfs: newProcReader(), goUps: map[string]*goUpstream{}, routes: routeTable{},
-		limits: limitsFor(fileLimit)}
+		limits: limitsFor(fileLimit), sys: findSyscallTool(exec.LookPath)}
 	defer func() {
 		if err != nil {
 			w.close()

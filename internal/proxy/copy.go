@@ -73,7 +73,7 @@ var pastDeadline = time.Unix(1, 0)
 
 // pipe copies bytes both ways until the session ends. The calling goroutine
 // carries client->upstream; one more goroutine carries the other way.
-func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
+func (h *Handler) pipe(ctx context.Context, s *Session, up *upstreamConn) pipeResult {
 	p := &pipeState{
 		client: s.Client, upConn: up.conn, upRaw: up.raw,
 		halfClose: h.Proxy.HalfClose, buffers: h.Buffers,
@@ -109,7 +109,6 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 	_, clientTCP := s.Client.(*net.TCPConn)
 	_, upTCP := up.conn.(*net.TCPConn)
 	p.spliced = canSplice && clientTCP && upTCP && p.cancel == nil
-	p.startIdleTimer()
 
 	prereadOK := true
 	if len(s.Preread) > 0 {
@@ -119,17 +118,20 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 			upFlow.err, upFlow.writeErr, prereadOK = err, true, false
 		}
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.run(downFlow, upFlow)
-	}()
-	if prereadOK {
-		p.run(upFlow, downFlow)
-	} else {
-		p.finish(upFlow, downFlow)
+	if !(prereadOK && p.cancel == nil && h.Engine.onEngine(ctx, p, upFlow, downFlow)) {
+		p.startIdleTimer()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			p.run(downFlow, upFlow)
+		}()
+		if prereadOK {
+			p.run(upFlow, downFlow)
+		} else {
+			p.finish(upFlow, downFlow)
+		}
+		<-done
 	}
-	<-done
 
 	if p.timer != nil {
 		p.timer.Stop()

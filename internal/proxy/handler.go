@@ -50,6 +50,9 @@ type Handler struct {
 	// Dial opens upstream connections; nil uses a net.Dialer configured
 	// from Proxy (bind, keepalive).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Engine carries plain sessions (no TLS, no rate limits) on event
+	// loops; nil runs every session on goroutines.
+	Engine *Engine
 	// OnAttemptFailed, when set, is told about every failed attempt with
 	// the step that failed and its error (for per-peer counters). Attempts
 	// cut by ctx are not failures and are not reported.
@@ -148,7 +151,7 @@ func (h *Handler) Serve(ctx context.Context, s *Session) {
 	defer stopUp()
 
 	s.Log.Info("proxy " + up.conn.LocalAddr().String() + " connected to " + up.peer.Addr)
-	res := h.pipe(s, up)
+	res := h.pipe(ctx, s, up)
 	up.release(false)
 	att.BytesSent, att.BytesReceived = res.toUpstream, res.fromUpstream
 	if res.firstByte > 0 {

@@ -30,7 +30,18 @@ type testProxy struct {
 	log     *straittest.LockedBuffer
 }
 
+// startProxy runs h with an event-loop engine (where there is one).
 func startProxy(t *testing.T, h *Handler) *testProxy {
+	t.Helper()
+	if h.Engine == nil {
+		h.Engine = testEngine(t)
+	}
+	return startProxyGoroutines(t, h)
+}
+
+// startProxyGoroutines runs h as it is: without an engine, every session
+// runs on goroutines.
+func startProxyGoroutines(t *testing.T, h *Handler) *testProxy {
 	t.Helper()
 	ln := straittest.Listen(t)
 	tp := &testProxy{addr: ln.Addr().String(), records: make(chan *accesslog.Session, 1024), log: &straittest.LockedBuffer{}}
@@ -61,6 +72,17 @@ func startProxy(t *testing.T, h *Handler) *testProxy {
 		wg.Wait()
 	})
 	return tp
+}
+
+// testEngine starts an event-loop engine for one test; on systems
+// without one, sessions run on goroutines.
+func testEngine(t *testing.T) *Engine {
+	e, err := NewEngine(2)
+	if err != nil {
+		return nil
+	}
+	t.Cleanup(e.Close)
+	return e
 }
 
 // record waits for the next finished session.

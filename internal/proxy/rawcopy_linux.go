@@ -32,6 +32,10 @@ type socketReader struct {
 	conn    net.Conn // for error addresses
 	fd      int      // valid inside a callback; -1 outside
 	drained bool     // a read said EAGAIN: park
+	// onLoop is set while an event loop carries the session: a short
+	// read then proves the socket empty unless rdhup says a FIN is
+	// queued behind the data (the loop learns it from EPOLLRDHUP).
+	onLoop, rdhup bool
 }
 
 // errWouldBlock says the socket has nothing more to read now. It is a
@@ -65,6 +69,9 @@ func (r *socketReader) read(p []byte) (int, error) {
 		case n == 0:
 			return 0, io.EOF
 		}
+		if r.onLoop && n < len(p) && !r.rdhup {
+			r.drained = true
+		}
 		return n, nil
 	}
 }
@@ -91,6 +98,67 @@ func readNonblocking(fd int, p []byte) (int, error) {
 type tlsSocket struct {
 	net.Conn
 	r socketReader
+	// On an event loop, writes go straight to the descriptor (r.fd);
+	// what the socket does not take waits in out until the loop sees
+	// room. crypto/tls takes any write error as fatal, so the socket
+	// must accept every write.
+	onLoop bool
+	out    []byte
+}
+
+func (s *tlsSocket) Write(p []byte) (int, error) {
+	if !s.onLoop {
+		return s.Conn.Write(p)
+	}
+	if s.r.fd < 0 {
+		return 0, net.ErrClosed
+	}
+	if len(s.out) > 0 {
+		s.out = append(s.out, p...)
+		return len(p), nil
+	}
+	m := 0
+	for m < len(p) {
+		n, err := writeNonblocking(s.r.fd, p[m:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			break
+		}
+		if err != nil {
+			return m, s.writeError(err)
+		}
+		m += n
+	}
+	if m < len(p) {
+		s.out = append(s.out, p[m:]...)
+	}
+	return len(p), nil
+}
+
+// flush writes what waits in out; false means the socket is full.
+func (s *tlsSocket) flush() (bool, error) {
+	for len(s.out) > 0 {
+		n, err := writeNonblocking(s.r.fd, s.out)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			return false, nil
+		}
+		if err != nil {
+			return false, s.writeError(err)
+		}
+		s.out = s.out[n:]
+	}
+	s.out = nil // an idle session holds no buffer
+	return true, nil
+}
+
+func (s *tlsSocket) writeError(errno error) error {
+	return &net.OpError{Op: "write", Net: s.LocalAddr().Network(), Source: s.LocalAddr(), Addr: s.RemoteAddr(),
+		Err: os.NewSyscallError("write", errno)}
 }
 
 func (s *tlsSocket) Read(p []byte) (int, error) {
@@ -203,4 +271,14 @@ func (p *pipeState) copyDirect(f *flow) {
 			return
 		}
 	}
+}
+
+// writeNonblocking is send(2) on a non-blocking socket, without SIGPIPE.
+func writeNonblocking(fd int, p []byte) (int, error) {
+	n, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
+		unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }

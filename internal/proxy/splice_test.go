@@ -31,13 +31,27 @@ func readWriteEcho(c net.Conn) {
 // An idle plain session holds its two sockets and nothing else: the
 // spliced flows wait for data without a pipe, and pipes go back to the
 // pool (and are closed beyond its idle limit) as soon as a burst is over.
+//
+// On goroutines every burst splices; on the event loop only bulk bursts
+// (a read that fills the buffer) do, so there one session also sends a
+// bulk burst.
 func TestIdleSplicedSessionsHoldNoPipe(t *testing.T) {
+	t.Run("goroutines", func(t *testing.T) { testIdleSessionsHoldNoPipe(t, false) })
+	t.Run("event loop", func(t *testing.T) { testIdleSessionsHoldNoPipe(t, true) })
+}
+
+func testIdleSessionsHoldNoPipe(t *testing.T, loop bool) {
 	up := straittest.ServeTCP(t, readWriteEcho)
 	budget := &countingBudget{max: 1 << 20}
 	pipes := NewPipePool(2, budget)
 	h := &Handler{Group: newGroup(t, spec(up, 1)), Proxy: testProxyConfig(), NoDelay: true,
 		Buffers: NewBufferPool(16 << 10), Pipes: pipes}
-	tp := startProxy(t, h)
+	var tp *testProxy
+	if loop {
+		tp = startProxy(t, h)
+	} else {
+		tp = startProxyGoroutines(t, h)
+	}
 	const sessions = 20
 	conns := make([]net.Conn, 0, sessions)
 	for range sessions {
@@ -53,6 +67,20 @@ func TestIdleSplicedSessionsHoldNoPipe(t *testing.T) {
 			}
 		}
 		conns = append(conns, c)
+	}
+	if loop {
+		const burst = 1 << 20
+		sent := make(chan error, 1)
+		go func() {
+			_, err := conns[0].Write(make([]byte, burst))
+			sent <- err
+		}()
+		if _, err := io.ReadFull(conns[0], make([]byte, burst)); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
 	}
 	// A flow gives its pipe back right after its last write; wait for
 	// that, bounded.

@@ -73,12 +73,16 @@ func TestTransferIsByteExactBothWaysAtOnce(t *testing.T) {
 		buffered  bool
 		size      int64
 		noPipes   bool // the descriptor budget refuses every pipe
+		// goroutines runs the session without the event-loop engine.
+		goroutines bool
 	}{
-		{"spliced", false, false, big, false},
-		{"spliced half-close", true, false, big, false},
-		{"spliced without pipes to spare", false, false, 32 << 20, true},
-		{"buffered", false, true, 32 << 20, false},
-		{"buffered half-close", true, true, 32 << 20, false},
+		{"event loop", false, false, big, false, false},
+		{"event loop half-close", true, false, big, false, false},
+		{"event loop without pipes to spare", false, false, 32 << 20, true, false},
+		{"spliced on goroutines", false, false, 64 << 20, false, true},
+		{"spliced half-close on goroutines", true, false, 64 << 20, false, true},
+		{"buffered", false, true, 32 << 20, false, false},
+		{"buffered half-close", true, true, 32 << 20, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := tc.size
@@ -121,7 +125,12 @@ func TestTransferIsByteExactBothWaysAtOnce(t *testing.T) {
 					return plainConn{c}, nil
 				}
 			}
-			tp := startProxy(t, h)
+			var tp *testProxy
+			if tc.goroutines {
+				tp = startProxyGoroutines(t, h)
+			} else {
+				tp = startProxy(t, h)
+			}
 
 			c := straittest.Dial(t, tp.addr)
 			defer c.Close()

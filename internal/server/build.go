@@ -148,6 +148,7 @@ func (srv *Server) proxyHandler(sc *config.Server, groups *groupSet, log *slog.L
 		NoDelay:         sc.TCPNoDelay,
 		Buffers:         srv.pools.get(sc.Proxy.BufferSize),
 		Pipes:           srv.pipes,
+		Engine:          srv.engine,
 		Now:             srv.opts.Now,
 		OnAttemptFailed: srv.stats.attemptFailed(group.Name()),
 	}

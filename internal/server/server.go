@@ -81,6 +81,7 @@ type Server struct {
 	stats      *statsCollector
 	table      *connTable         // worker_connections and the open-files limit
 	pipes      *proxy.PipePool    // splice pipes, counted in table
+	engine     *proxy.Engine      // event loops for plain sessions; nil: goroutines
 	expiry     *tlsconf.ExpiryLog // expiry warnings logged today, across reloads
 	cur        atomic.Pointer[snapshot]
 	connSeq    atomic.Uint64
@@ -140,7 +141,7 @@ func (l *listener) close() {
 
 // New builds the runtime for cfg and binds every listener; sessions start
 // with Serve.
-func New(cfg *config.Config, opts Options) (*Server, error) {
+func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 	s := &Server{
 		opts:      opts,
 		pools:     &poolSet{},
@@ -153,6 +154,16 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.table = newConnTable()
 	s.pipes = proxy.NewPipePool(max(4, 2*runtime.GOMAXPROCS(0)), s.table)
 	s.table.onConnsShort, s.table.onFDsShort, s.table.trim = s.logConnsShort, s.logFDsShort, s.pipes.Trim
+	// Without the engine (not Linux, or no epoll) sessions run on
+	// goroutines, as they always can.
+	if s.engine, err = proxy.NewEngine(runtime.GOMAXPROCS(0)); err != nil {
+		s.engine = nil
+	}
+	defer func() {
+		if err != nil && s.engine != nil {
+			s.engine.Close()
+		}
+	}()
 	s.rootCtx, s.rootCancel = context.WithCancelCause(context.Background())
 	snap, err := s.build(cfg, nil)
 	if err != nil {
@@ -316,6 +327,9 @@ func (s *Server) finishStop() {
 			delete(s.live, snap)
 		}
 		s.mu.Unlock()
+		if s.engine != nil {
+			s.engine.Close()
+		}
 		s.pipes.Close()
 		close(s.stopped)
 	})
