@@ -104,19 +104,17 @@ var proxySSLProtocols = []string{"SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"
 func setProxySSLProtocols(s *scope, d *ngxconf.Directive) error {
 	var out []string
 	for _, a := range d.Args {
-		known := false
-		for _, p := range proxySSLProtocols {
-			known = known || p == a.Value
-		}
+		// ngx_conf_set_bitmask_slot ignores case: "tlsv1.2" is TLSv1.2.
+		v, known := parseEnum(a.Value, proxySSLProtocols...)
 		switch {
 		case !known:
 			return errorf(d, "invalid value %q", a.Value)
-		case a.Value == "SSLv2" || a.Value == "SSLv3":
+		case v == "SSLv2" || v == "SSLv3":
 			return errorf(d, "%q in %q is not supported: SSLv2 and SSLv3 are broken", a.Value, d.Name)
-		case (a.Value == "TLSv1" || a.Value == "TLSv1.1") && !s.defaults:
-			s.l.warn(stmtPos(d), "%s in %q is deprecated (RFC 8996)", a.Value, d.Name)
+		case (v == "TLSv1" || v == "TLSv1.1") && !s.defaults:
+			s.l.warn(stmtPos(d), "%s in %q is deprecated (RFC 8996)", v, d.Name)
 		}
-		out = append(out, a.Value)
+		out = append(out, v)
 	}
 	s.lvl.srv.SSL.Protocols = out
 	return nil

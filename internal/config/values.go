@@ -21,6 +21,18 @@ func parseFlag(s string) (bool, bool) {
 	return false, false
 }
 
+// parseEnum finds v among names ignoring case, as ngx_conf_set_enum_slot
+// and ngx_conf_set_bitmask_slot do (ngx_strcasecmp), and returns the name
+// as nginx's table spells it.
+func parseEnum(v string, names ...string) (string, bool) {
+	for _, n := range names {
+		if strings.EqualFold(v, n) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
 // parseSize reads a size like ngx_parse_size: digits with an optional
 // k/K (KiB) or m/M (MiB) suffix.
 func parseSize(s string) (int, error) {
