@@ -217,6 +217,10 @@ type ProxySSL struct {
 	// Positions of the file directives, for error messages.
 	CertificatePos, KeyPos, TrustedPos, CRLPos, PasswordPos ngxconf.Pos
 	VerifyPos                                               ngxconf.Pos
+	// Positions of proxy_ssl_ciphers and of each proxy_ssl_conf_command
+	// (parallel to ConfCommands), for errors found when they are compiled.
+	CiphersPos     ngxconf.Pos
+	ConfCommandPos []ngxconf.Pos
 }
 
 // AccessRule is one allow or deny line.

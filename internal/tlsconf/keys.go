@@ -20,29 +20,31 @@ var errNeedPassword = errors.New("the key is encrypted and no proxy_ssl_password
 // together.
 func loadKeyPair(certPath, keyPath, passwordPath string) (*tls.Certificate, error) {
 	if keyPath == "" {
-		return nil, fmt.Errorf("no \"proxy_ssl_certificate_key\" is defined for certificate %q", certPath)
+		return nil, about(fmt.Errorf("no \"proxy_ssl_certificate_key\" is defined for certificate %q", certPath), certificatePos)
 	}
 	certs, err := loadCertificates("certificate", certPath)
 	if err != nil {
-		return nil, err
+		return nil, about(err, certificatePos)
 	}
 	var passwords [][]byte
 	if passwordPath != "" {
 		if passwords, err = readPasswords(passwordPath); err != nil {
-			return nil, err
+			return nil, about(err, passwordPos)
 		}
 	}
 	data, err := readFile(keyPath)
 	if err != nil {
-		return nil, fmt.Errorf("cannot load certificate key %q: %w", keyPath, err)
+		return nil, about(fmt.Errorf("cannot load certificate key %q: %w", keyPath, err), keyPos)
 	}
 	key, err := parseKey(data, passwords)
 	if err != nil {
-		return nil, fmt.Errorf("cannot load certificate key %q: PEM_read_bio_PrivateKey() failed (%w)", keyPath, err)
+		// A wrong passphrase is reported here too: it is the key that
+		// cannot be loaded.
+		return nil, about(fmt.Errorf("cannot load certificate key %q: PEM_read_bio_PrivateKey() failed (%w)", keyPath, err), keyPos)
 	}
 	pub, ok := certs[0].PublicKey.(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(key.Public()) {
-		return nil, fmt.Errorf("SSL_CTX_use_PrivateKey(%q) failed (key values mismatch) for certificate %q", keyPath, certPath)
+		return nil, about(fmt.Errorf("SSL_CTX_use_PrivateKey(%q) failed (key values mismatch) for certificate %q", keyPath, certPath), keyPos)
 	}
 	c := &tls.Certificate{PrivateKey: key, Leaf: certs[0]}
 	for _, x := range certs {
