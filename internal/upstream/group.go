@@ -28,6 +28,9 @@ type Group struct {
 	// address and no backups: that peer is never marked failed and a
 	// session gets no second try.
 	single bool
+	// tries is the tries a session starts with: the peers, primary and
+	// backup, that are not down.
+	tries int
 
 	// mu guards the state of every peer of the group.
 	mu sync.Mutex
@@ -106,6 +109,9 @@ func NewGroup(name string, specs []ServerSpec, opts Options) (*Group, error) {
 				maxConns:        s.MaxConns,
 				down:            s.Down,
 			}}
+			if !s.Down {
+				g.tries++
+			}
 			if s.Backup {
 				g.backup = append(g.backup, p)
 			} else {
