@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -38,8 +39,8 @@ func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, acces
 		peer, err := sel.Next()
 		if err != nil {
 			if errors.Is(err, upstream.ErrNoLiveUpstreams) {
-				s.Log.Error("no live upstreams", "action", actionConnecting,
-					"client", s.ClientText, "server", s.ServerText, "upstream", h.Group.Name())
+				s.Log.Error("no live upstreams", append([]any{"action", actionConnecting,
+					"client", s.ClientText, "server", s.ServerText, "upstream", h.Group.Name()}, bytesAttrs(0, 0, 0, 0)...)...)
 				rec.UpstreamGroup = h.Group.Name()
 			}
 			return nil, accesslog.Attempt{}, false
@@ -59,8 +60,8 @@ func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, acces
 			sel.Release(peer, false)
 			rec.Attempts = append(rec.Attempts, att)
 			if errors.Is(context.Cause(ctx), ErrShutdownTimeout) {
-				s.Log.Info(ErrShutdownTimeout.Error(), "action", stageAction(stage),
-					"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr)
+				s.Log.Info(ErrShutdownTimeout.Error(), append([]any{"action", stageAction(stage),
+					"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr}, bytesAttrs(0, 0, 0, 0)...)...)
 			}
 			return nil, att, false
 		}
@@ -69,8 +70,8 @@ func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, acces
 			// out): not the peer's fault either, and the next peer would
 			// fare no better. nginx logs it as an alert and ends the
 			// session with 500 (ngx_event_connect_peer returns NGX_ERROR).
-			s.Log.Log(ctx, errlog.LevelAlert, attemptErrorText(peer.Addr, stage, err), "action", actionConnecting,
-				"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr)
+			s.Log.Log(ctx, errlog.LevelAlert, attemptErrorText(peer.Addr, stage, err), append([]any{"action", actionConnecting,
+				"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr}, bytesAttrs(0, 0, 0, 0)...)...)
 			sel.Release(peer, false)
 			rec.Attempts = append(rec.Attempts, att)
 			rec.Status = 500
@@ -190,10 +191,17 @@ func bindAddr(s string) net.Addr {
 	return nil
 }
 
-// logAttemptError logs a failed attempt in nginx's words.
+// logAttemptError logs a failed attempt in nginx's words, at nginx's
+// level: error, or what the handshake error says (a TLS alert nginx does
+// not count as ordinary is crit).
 func (h *Handler) logAttemptError(s *Session, peer *upstream.Peer, stage Stage, err error) {
-	s.Log.Error(attemptErrorText(peer.Addr, stage, err), "action", stageAction(stage),
-		"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr)
+	level := slog.LevelError
+	var lv interface{ Level() slog.Level }
+	if errors.As(err, &lv) {
+		level = lv.Level()
+	}
+	s.Log.Log(context.Background(), level, attemptErrorText(peer.Addr, stage, err), append([]any{"action", stageAction(stage),
+		"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr}, bytesAttrs(0, 0, 0, 0)...)...)
 }
 
 // stageAction is nginx's log action for an attempt's stage.
