@@ -38,7 +38,7 @@ func serveTLS(t *testing.T, cfg *tls.Config) string {
 func load(t *testing.T, dir, body string) *config.Config {
 	t.Helper()
 	conf := filepath.Join(dir, "strait.conf")
-	if err := os.WriteFile(conf, []byte("stream {\n"+body+"\n}\n"), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte("events {} stream {\n"+body+"\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(config.LoadOptions{File: conf})

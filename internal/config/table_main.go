@@ -34,7 +34,7 @@ func mainDirectives() []Directive {
 			Status: Ignored, Module: modCore, Doc: "Credentials of nginx's workers; strait is one process and does not switch users, so run it as the intended user (with CAP_NET_BIND_SERVICE for low ports).",
 			Set: setUser},
 		{Name: "events", Contexts: CtxMain, Args: ArgBlock | ArgNone, Syntax: "{ ... }",
-			Module: modEvents, Doc: "Connection processing settings; optional in strait.",
+			Module: modEvents, Doc: "Connection processing settings; required, as in nginx, even when empty.",
 			Set: setEvents},
 		{Name: "stream", Contexts: CtxMain, Args: ArgBlock | ArgNone, Syntax: "{ ... }",
 			Module: "ngx_stream_core_module", Doc: "The TCP proxy configuration.",
@@ -181,7 +181,12 @@ func setEnv(s *scope, d *ngxconf.Directive) error {
 
 // setLoadModule accepts the stream module, which strait has built in, so
 // that Debian-style configurations load unchanged.
-func setLoadModule(_ *scope, d *ngxconf.Directive) error {
+func setLoadModule(s *scope, d *ngxconf.Directive) error {
+	if s.l.events != nil || s.l.stream != nil {
+		// nginx loads modules before it counts them, which the events
+		// and stream blocks do (ngx_load_module: cycle->modules_used).
+		return errorf(d, "%q directive is specified too late", d.Name)
+	}
 	v := d.Args[0].Value
 	if path.Base(v) == "ngx_stream_module.so" {
 		return nil

@@ -19,7 +19,7 @@ func TestDownPeersGiveNoTries(t *testing.T) {
 	other := straittest.RefusedAddr(t)
 	ln, port := listenPort(t)
 	cfg := mustConfig(t, dir, fmt.Sprintf(`
-stream {
+events {} stream {
     log_format tries '$status "$upstream_addr"';
     upstream u3 { server %s; server %s down; }
     server { listen 127.0.0.1:%s; proxy_pass u3; access_log {{dir}}/access.log tries; }
