@@ -28,10 +28,12 @@ func proxyDirectives() []Directive {
 			func(s *Server) *time.Duration { return &s.Proxy.Timeout }),
 		srvSize("proxy_buffer_size", "size", "16k", modProxy, "Size of the buffers for data from the upstream and from the client.",
 			func(s *Server) *int { return &s.Proxy.BufferSize }),
-		srvSize("proxy_upload_rate", "rate", "0", modProxy, "Limits the speed of reading from the client, bytes per second; 0 is unlimited.",
-			func(s *Server) *int { return &s.Proxy.UploadRate }),
-		srvSize("proxy_download_rate", "rate", "0", modProxy, "Limits the speed of reading from the upstream, bytes per second; 0 is unlimited.",
-			func(s *Server) *int { return &s.Proxy.DownloadRate }),
+		rateDirective("proxy_upload_rate", "Limits the speed of reading from the client, bytes per second; 0 is unlimited. May contain variables (evaluated per session).",
+			func(p *Proxy) (*int, *string, *ngxconf.Pos) { return &p.UploadRate, &p.UploadRateVar, &p.UploadRatePos }),
+		rateDirective("proxy_download_rate", "Limits the speed of reading from the upstream, bytes per second; 0 is unlimited. May contain variables (evaluated per session).",
+			func(p *Proxy) (*int, *string, *ngxconf.Pos) {
+				return &p.DownloadRate, &p.DownloadRateVar, &p.DownloadRatePos
+			}),
 		srvFlag("proxy_next_upstream", "on", modProxy, "On a failed connect or TLS handshake, try the next upstream server.",
 			func(s *Server) *bool { return &s.Proxy.NextUpstream }),
 		srvNum("proxy_next_upstream_tries", "0", modProxy, "Limits the attempts at the next server; 0 is unlimited.",
@@ -158,3 +160,34 @@ func (l *loader) resolveHostPort(host, port string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// rateDirective is proxy_upload_rate or proxy_download_rate: a size, or
+// since nginx 1.27.0 a value with variables that each session evaluates
+// (ngx_stream_set_complex_value_size_slot).
+func rateDirective(name, doc string, field func(*Proxy) (*int, *string, *ngxconf.Pos)) Directive {
+	return Directive{
+		Name: name, Contexts: streamSrv, Args: Arg1, Syntax: "rate", Default: "0",
+		Module: modProxy, Doc: doc,
+		Set: func(s *scope, d *ngxconf.Directive) error {
+			rate, expr, pos := field(&s.lvl.srv.Proxy)
+			*pos = stmtPos(d)
+			if v := d.Args[0].Value; strings.Contains(v, "$") {
+				*rate, *expr = 0, v
+				return nil
+			}
+			*expr = ""
+			v, err := sizeArg(d)
+			*rate = v
+			return err
+		},
+		inherit: func(c, p *Server) {
+			cr, ce, cp := field(&c.Proxy)
+			pr, pe, pp := field(&p.Proxy)
+			*cr, *ce, *cp = *pr, *pe, *pp
+		},
+	}
+}
+
+// ParseSize reads a size as nginx's ngx_parse_size does ("16k", "1m"), for
+// values computed per session.
+func ParseSize(s string) (int, error) { return parseSize(s) }

@@ -177,18 +177,23 @@ func (p ProxyPass) Host() string {
 
 // Proxy holds the ngx_stream_proxy_module session settings.
 type Proxy struct {
-	ConnectTimeout      time.Duration // 60s
-	Timeout             time.Duration // 10m, idle
-	HalfClose           bool
-	BufferSize          int // 16k
-	UploadRate          int // bytes/s, 0 = unlimited
-	DownloadRate        int
-	NextUpstream        bool // on
-	NextUpstreamTries   int  // 0 = unlimited
-	NextUpstreamTimeout time.Duration
-	SocketKeepalive     bool
-	Bind                string // local address for upstream connections, "" = none
-	ProxyProtocol       bool   // send PROXY v1 to the upstream
+	ConnectTimeout time.Duration // 60s
+	Timeout        time.Duration // 10m, idle
+	HalfClose      bool
+	BufferSize     int // 16k
+	UploadRate     int // bytes/s, 0 = unlimited
+	DownloadRate   int
+	// UploadRateVar and DownloadRateVar hold a rate written with
+	// variables ("$rate"), evaluated per session as a size; "" when the
+	// rate is a constant. The positions are where each was set.
+	UploadRateVar, DownloadRateVar string
+	UploadRatePos, DownloadRatePos ngxconf.Pos
+	NextUpstream                   bool // on
+	NextUpstreamTries              int  // 0 = unlimited
+	NextUpstreamTimeout            time.Duration
+	SocketKeepalive                bool
+	Bind                           string // local address for upstream connections, "" = none
+	ProxyProtocol                  bool   // send PROXY v1 to the upstream
 }
 
 // ProxySSL holds every proxy_ssl_* setting of a server block. File paths

@@ -96,13 +96,13 @@ func (h *Handler) pipe(s *Session, up *upstreamConn) pipeResult {
 	if start.IsZero() {
 		start = h.now()
 	}
-	if h.Proxy.UploadRate > 0 {
-		l := newRateLimiter(h.Proxy.UploadRate, start, h.now)
+	if rate := h.rate(s, up.peer.Addr, h.Proxy.UploadRate, h.UploadRate); rate > 0 {
+		l := newRateLimiter(rate, start, h.now)
 		l.account(len(s.Preread))
 		upFlow.limiter = l
 	}
-	if h.Proxy.DownloadRate > 0 {
-		downFlow.limiter = newRateLimiter(h.Proxy.DownloadRate, start, h.now)
+	if rate := h.rate(s, up.peer.Addr, h.Proxy.DownloadRate, h.DownloadRate); rate > 0 {
+		downFlow.limiter = newRateLimiter(rate, start, h.now)
 	}
 	if upFlow.limiter != nil || downFlow.limiter != nil {
 		p.ctx, p.cancel = context.WithCancel(context.Background())

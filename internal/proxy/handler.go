@@ -12,6 +12,7 @@ import (
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/upstream"
+	"github.com/straitproxy/strait/internal/vars"
 )
 
 // HandshakeFunc runs the upstream TLS handshake on an established
@@ -44,6 +45,10 @@ type Handler struct {
 	// Dial opens upstream connections; nil uses a net.Dialer configured
 	// from Proxy (bind, keepalive).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// UploadRate and DownloadRate, when set, are proxy_upload_rate and
+	// proxy_download_rate written with variables: each session evaluates
+	// them as a size, and they replace Proxy's constant rates.
+	UploadRate, DownloadRate *vars.Expr
 	// OnAttemptFailed, when set, is told about every failed attempt with
 	// the step that failed and its error (for per-peer counters). Attempts
 	// cut by ctx are not failures and are not reported.

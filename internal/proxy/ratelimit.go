@@ -3,6 +3,9 @@ package proxy
 import (
 	"context"
 	"time"
+
+	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/vars"
 )
 
 // flowLimiter paces one direction of a session (proxy_upload_rate,
@@ -92,4 +95,21 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// rate is a session's rate: the constant, or expr's value read as a size
+// (ngx_stream_complex_value_size). A value that is not a size is logged
+// as nginx logs it and leaves the session unlimited, nginx's default.
+func (h *Handler) rate(s *Session, upstream string, constant int, expr *vars.Expr) int {
+	if expr == nil || s.Record == nil {
+		return constant
+	}
+	v := expr.Value(s.Record)
+	n, err := config.ParseSize(v)
+	if err != nil {
+		s.Log.Error("invalid size \""+v+"\"", append([]any{"action", actionProxying,
+			"client", s.ClientText, "server", s.ServerText, "upstream", upstream}, bytesAttrs(0, 0, 0, 0)...)...)
+		return 0
+	}
+	return n
 }

@@ -21,7 +21,12 @@ type streamVars struct {
 	keys    map[string]*vars.Expr           // limit_conn_zone keys by zone name
 	sets    map[*config.Server][]setStep    // set directives by server block
 	returns map[*config.Server]*vars.Expr   // return values by server block
+	rates   map[*config.Server]rateExprs    // rates with variables by server block
 }
+
+// rateExprs are a block's proxy_upload_rate and proxy_download_rate when
+// they contain variables; nil when constant.
+type rateExprs struct{ upload, download *vars.Expr }
 
 // setStep is one compiled set directive.
 type setStep struct {
@@ -55,6 +60,7 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 		keys:    make(map[string]*vars.Expr, len(st.LimitConnZones)),
 		sets:    map[*config.Server][]setStep{},
 		returns: map[*config.Server]*vars.Expr{},
+		rates:   map[*config.Server]rateExprs{},
 	}
 	type compileStep struct {
 		file string
@@ -94,6 +100,23 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 					sv.sets[srv] = append(sv.sets[srv], setStep{v: v, value: e})
 				}
 				return nil
+			}})
+		}
+		for _, r := range []struct {
+			text string
+			pos  ngxconf.Pos
+			set  func(rateExprs, *vars.Expr) rateExprs
+		}{
+			{srv.Proxy.UploadRateVar, srv.Proxy.UploadRatePos, func(r rateExprs, e *vars.Expr) rateExprs { r.upload = e; return r }},
+			{srv.Proxy.DownloadRateVar, srv.Proxy.DownloadRatePos, func(r rateExprs, e *vars.Expr) rateExprs { r.download = e; return r }},
+		} {
+			if r.text == "" {
+				continue
+			}
+			steps = append(steps, compileStep{r.pos.File, r.pos.Line, func() error {
+				e, err := reg.CompileAt(r.text, r.pos)
+				sv.rates[srv] = r.set(sv.rates[srv], e)
+				return err
 			}})
 		}
 		if r := srv.Return; r != nil {
