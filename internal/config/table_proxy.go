@@ -18,8 +18,10 @@ func proxyDirectives() []Directive {
 			Module: modProxy, Doc: "Upstream group name, host:port or unix:/path the sessions go to; variables are not supported yet.",
 			Set: setProxyPass},
 		{Name: "proxy_bind", Contexts: streamSrv, Args: Arg12, Syntax: "address [transparent] | off",
-			Module: modProxy, Doc: "Local address of upstream connections; transparent is not supported yet.",
-			Set: setProxyBind, inherit: func(c, p *Server) { c.Proxy.Bind = p.Proxy.Bind }},
+			Module: modProxy, Doc: "Local address of upstream connections; may contain variables (evaluated per session: an empty value binds nothing). transparent is not supported yet.",
+			Set: setProxyBind, inherit: func(c, p *Server) {
+				c.Proxy.Bind, c.Proxy.BindVar, c.Proxy.BindPos = p.Proxy.Bind, p.Proxy.BindVar, p.Proxy.BindPos
+			}},
 		srvFlag("proxy_socket_keepalive", "off", modProxy, "Sets SO_KEEPALIVE on upstream connections.",
 			func(s *Server) *bool { return &s.Proxy.SocketKeepalive }),
 		srvMsec("proxy_connect_timeout", "60s", modProxy, "Timeout of the TCP connect, and separately of the TLS handshake, to an upstream.",
@@ -97,20 +99,41 @@ func setProxyBind(s *scope, d *ngxconf.Directive) error {
 		}
 		return errorf(d, "invalid parameter %q", d.Args[1].Value)
 	}
+	px := &s.lvl.srv.Proxy
+	px.Bind, px.BindVar, px.BindPos = "", "", stmtPos(d)
 	if v == "off" {
-		s.lvl.srv.Proxy.Bind = ""
 		return nil
 	}
 	if strings.Contains(v, "$") {
-		return errorf(d, "variables in \"proxy_bind\" are not supported yet")
+		// Checked per session, as ngx_stream_proxy_set_local does.
+		px.BindVar = v
+		return nil
 	}
-	if net.ParseIP(strings.Trim(v, "[]")) == nil {
-		if _, _, err := net.SplitHostPort(v); err != nil {
-			return errorf(d, "invalid address %q", v)
-		}
+	if ParseLocalAddr(v) == nil {
+		return errorf(d, "invalid address %q", v)
 	}
-	s.lvl.srv.Proxy.Bind = v
+	px.Bind = v
 	return nil
+}
+
+// ParseLocalAddr reads a proxy_bind address as ngx_parse_addr_port does:
+// an IP literal ("10.0.0.1", "::1") or one with a port from 1 to 65535
+// ("10.0.0.1:5000", "[::1]:5000"). Host names, "[::1]" without a port and
+// port 0 are not addresses. It returns nil for anything else.
+func ParseLocalAddr(v string) *net.TCPAddr {
+	if ip := net.ParseIP(v); ip != nil {
+		return &net.TCPAddr{IP: ip}
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	n, err := parseNumber(port)
+	if ip == nil || err != nil || n < 1 || n > 65535 {
+		return nil
+	}
+	return &net.TCPAddr{IP: ip, Port: n}
 }
 
 // linkPass points a proxy_pass at its upstream block, or resolves its

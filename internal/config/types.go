@@ -193,7 +193,11 @@ type Proxy struct {
 	NextUpstreamTimeout            time.Duration
 	SocketKeepalive                bool
 	Bind                           string // local address for upstream connections, "" = none
-	ProxyProtocol                  bool   // send PROXY v1 to the upstream
+	// BindVar is proxy_bind written with variables, evaluated per
+	// session; "" when Bind is a constant (or off).
+	BindVar       string
+	BindPos       ngxconf.Pos
+	ProxyProtocol bool // send PROXY v1 to the upstream
 }
 
 // ProxySSL holds every proxy_ssl_* setting of a server block. File paths

@@ -49,6 +49,10 @@ type Handler struct {
 	// proxy_download_rate written with variables: each session evaluates
 	// them as a size, and they replace Proxy's constant rates.
 	UploadRate, DownloadRate *vars.Expr
+	// Bind, when set, is proxy_bind written with variables: each session
+	// evaluates it once, before its first attempt, and replaces
+	// Proxy.Bind with the value (an empty value binds nothing).
+	Bind *vars.Expr
 	// OnAttemptFailed, when set, is told about every failed attempt with
 	// the step that failed and its error (for per-peer counters). Attempts
 	// cut by ctx are not failures and are not reported.

@@ -88,8 +88,8 @@ func (srv *Server) buildBlock(snap *snapshot, sc *config.Server, groups *groupSe
 		if b.handler, b.tls, err = srv.proxyHandler(sc, groups, snap.log); err != nil {
 			return nil, err
 		}
-		rates := snap.vars.rates[sc]
-		b.handler.UploadRate, b.handler.DownloadRate = rates.upload, rates.download
+		px := snap.vars.proxies[sc]
+		b.handler.UploadRate, b.handler.DownloadRate, b.handler.Bind = px.upload, px.download, px.bind
 	}
 	if b.access, err = compileAccess(sc.Access); err != nil {
 		return nil, fmt.Errorf("%w in %s", err, sc.Pos)

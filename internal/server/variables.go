@@ -21,12 +21,12 @@ type streamVars struct {
 	keys    map[string]*vars.Expr           // limit_conn_zone keys by zone name
 	sets    map[*config.Server][]setStep    // set directives by server block
 	returns map[*config.Server]*vars.Expr   // return values by server block
-	rates   map[*config.Server]rateExprs    // rates with variables by server block
+	proxies map[*config.Server]proxyExprs   // proxy_* values with variables by server block
 }
 
-// rateExprs are a block's proxy_upload_rate and proxy_download_rate when
-// they contain variables; nil when constant.
-type rateExprs struct{ upload, download *vars.Expr }
+// proxyExprs are a block's proxy_upload_rate, proxy_download_rate and
+// proxy_bind when they contain variables; nil when constant.
+type proxyExprs struct{ upload, download, bind *vars.Expr }
 
 // setStep is one compiled set directive.
 type setStep struct {
@@ -60,7 +60,7 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 		keys:    make(map[string]*vars.Expr, len(st.LimitConnZones)),
 		sets:    map[*config.Server][]setStep{},
 		returns: map[*config.Server]*vars.Expr{},
-		rates:   map[*config.Server]rateExprs{},
+		proxies: map[*config.Server]proxyExprs{},
 	}
 	type compileStep struct {
 		file string
@@ -105,17 +105,18 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 		for _, r := range []struct {
 			text string
 			pos  ngxconf.Pos
-			set  func(rateExprs, *vars.Expr) rateExprs
+			set  func(proxyExprs, *vars.Expr) proxyExprs
 		}{
-			{srv.Proxy.UploadRateVar, srv.Proxy.UploadRatePos, func(r rateExprs, e *vars.Expr) rateExprs { r.upload = e; return r }},
-			{srv.Proxy.DownloadRateVar, srv.Proxy.DownloadRatePos, func(r rateExprs, e *vars.Expr) rateExprs { r.download = e; return r }},
+			{srv.Proxy.UploadRateVar, srv.Proxy.UploadRatePos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.upload = e; return r }},
+			{srv.Proxy.DownloadRateVar, srv.Proxy.DownloadRatePos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.download = e; return r }},
+			{srv.Proxy.BindVar, srv.Proxy.BindPos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.bind = e; return r }},
 		} {
 			if r.text == "" {
 				continue
 			}
 			steps = append(steps, compileStep{r.pos.File, r.pos.Line, func() error {
 				e, err := reg.CompileAt(r.text, r.pos)
-				sv.rates[srv] = r.set(sv.rates[srv], e)
+				sv.proxies[srv] = r.set(sv.proxies[srv], e)
 				return err
 			}})
 		}
