@@ -9,7 +9,6 @@ package check
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -52,7 +51,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Report, error)
 			}
 			client, err := tlsconf.NewClient(sc.SSL, sc.ProxyPass.Host())
 			if err != nil {
-				return nil, fmt.Errorf("%w in %s", err, sc.SSL.Pos)
+				return nil, err // it names the directive's FILE:LINE
 			}
 			rep.Servers = append(rep.Servers, describe(sc, client))
 			srv := &rep.Servers[len(rep.Servers)-1]

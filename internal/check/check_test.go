@@ -38,7 +38,7 @@ func serveTLS(t *testing.T, cfg *tls.Config) string {
 func load(t *testing.T, dir, body string) *config.Config {
 	t.Helper()
 	conf := filepath.Join(dir, "strait.conf")
-	if err := os.WriteFile(conf, []byte("stream {\n"+body+"\n}\n"), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte("events {} stream {\n"+body+"\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(config.LoadOptions{File: conf})
@@ -182,8 +182,8 @@ func TestClientCertificateRefusedAfterHandshake(t *testing.T) {
     }`, addr, proto, testpki.WriteCerts(t, dir, "root.crt", chain.Root.Cert)))
 			p := run(t, cfg).Servers[0].Peers[0]
 			want := map[string]string{
-				"TLSv1.2": "SSL_do_handshake() failed (remote error: tls: handshake failure) while SSL handshaking to upstream",
-				"TLSv1.3": "SSL_read() failed (remote error: tls: certificate required) while proxying and reading from upstream",
+				"TLSv1.2": "SSL_do_handshake() failed (SSL: error:0A000410:SSL routines::sslv3 alert handshake failure:SSL alert number 40) while SSL handshaking to upstream",
+				"TLSv1.3": "SSL_read() failed (SSL: error:0A00045C:SSL routines::tlsv13 alert certificate required:SSL alert number 116) while proxying and reading from upstream",
 			}[proto]
 			cc := p.ClientCertificate
 			if p.OK || p.Error != want || !cc.Requested || cc.Sent || cc.Accepted == nil || *cc.Accepted {

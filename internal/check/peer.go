@@ -162,11 +162,7 @@ func failureText(addr, stage string, err error) string {
 	case "handshake":
 		return proxy.AttemptErrorText(addr, proxy.StageHandshake, err) + " while " + proxy.StageAction(proxy.StageHandshake)
 	}
-	reason := proxy.Errno(err)
-	if reason == "" {
-		reason = "(" + err.Error() + ")"
-	}
-	return "SSL_read() failed " + reason + " while proxying and reading from upstream"
+	return proxy.UpstreamReadFailureText(err)
 }
 
 // isRemoteAlert reports a TLS alert sent by the upstream; crypto/tls

@@ -27,7 +27,7 @@ func writeConf(t *testing.T, dir, name, text string) string {
 }
 
 const okConf = `daemon off;
-stream {
+events {} stream {
     include upstreams.conf;
     server {
         listen 127.0.0.1:12345;
@@ -64,7 +64,7 @@ func TestConfigTestSuccessAndDump(t *testing.T) {
 
 func TestConfigTestFailure(t *testing.T) {
 	dir := t.TempDir()
-	main := writeConf(t, dir, "strait.conf", "stream {\n    server {\n        proxy_sl on;\n    }\n}\n")
+	main := writeConf(t, dir, "strait.conf", "events {} stream {\n    server {\n        proxy_sl on;\n    }\n}\n")
 	code, _, errs := runCLI(t, dir, "-t", "-c", main)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1", code)
@@ -81,7 +81,7 @@ func TestConfigTestFailure(t *testing.T) {
 
 func TestConfigTestWarnsAboutUnverifiedUpstreams(t *testing.T) {
 	dir := t.TempDir()
-	main := writeConf(t, dir, "strait.conf", "stream {\n server {\n  listen 127.0.0.1:12345;\n  proxy_pass 127.0.0.1:9000;\n  proxy_ssl on;\n  proxy_ssl_protocols TLSv1.1 TLSv1.3;\n }\n}\n")
+	main := writeConf(t, dir, "strait.conf", "events {} stream {\n server {\n  listen 127.0.0.1:12345;\n  proxy_pass 127.0.0.1:9000;\n  proxy_ssl on;\n  proxy_ssl_protocols TLSv1.1 TLSv1.3;\n }\n}\n")
 	code, _, errs := runCLI(t, dir, "-t", "-c", main)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, errs)
@@ -96,7 +96,7 @@ func TestConfigTestWarnsAboutUnverifiedUpstreams(t *testing.T) {
 
 func TestGlobalsAndPrefix(t *testing.T) {
 	dir := t.TempDir()
-	writeConf(t, dir, "strait.conf", "stream { }\n")
+	writeConf(t, dir, "strait.conf", "events {} stream { }\n")
 	code, _, errs := runCLI(t, "/nonexistent", "-t", "-p", dir, "-c", "strait.conf", "-g", "worker_processes 2;")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, errs)
@@ -128,7 +128,7 @@ func TestVersion(t *testing.T) {
 
 func TestSignalWithoutPidFile(t *testing.T) {
 	dir := t.TempDir()
-	main := writeConf(t, dir, "strait.conf", "pid "+filepath.Join(dir, "strait.pid")+";\nstream { }\n")
+	main := writeConf(t, dir, "strait.conf", "pid "+filepath.Join(dir, "strait.pid")+";\nevents {} stream { }\n")
 	code, _, errs := runCLI(t, dir, "-s", "reload", "-c", main)
 	if code != 1 || !strings.Contains(errs, "strait.pid\" failed (2: No such file or directory)") {
 		t.Errorf("exit %d, stderr %q", code, errs)

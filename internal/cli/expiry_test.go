@@ -26,7 +26,7 @@ func TestConfigTestWarnsAboutExpiringCertificates(t *testing.T) {
 	fineCrt, fineKey := testpki.WriteLeaf(t, dir, "fine", fine)
 	ca := testpki.WriteCerts(t, dir, "ca.pem", root.Cert, old.Cert)
 	main := writeConf(t, dir, "strait.conf", fmt.Sprintf(`pid %s/strait.pid;
-stream {
+events {} stream {
  proxy_ssl_trusted_certificate %s;
  server {
   listen 127.0.0.1:12345;

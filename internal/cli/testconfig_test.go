@@ -24,19 +24,19 @@ var fileCases = []struct {
 	{
 		name: "access log directory missing",
 		conf: `pid DIR/strait.pid;
-stream { log_format b '$status'; server { listen LISTEN; proxy_pass 127.0.0.1:1; access_log DIR/no/such/dir/x.log b; } }`,
+events {} stream { log_format b '$status'; server { listen LISTEN; proxy_pass 127.0.0.1:1; access_log DIR/no/such/dir/x.log b; } }`,
 		emerg: `open() "DIR/no/such/dir/x.log" failed (2: No such file or directory)`,
 	},
 	{
 		name: "main error log directory missing",
 		conf: `pid DIR/strait.pid; error_log DIR/no/such/dir/e.log;
-stream { server { listen LISTEN; proxy_pass 127.0.0.1:1; } }`,
+events {} stream { server { listen LISTEN; proxy_pass 127.0.0.1:1; } }`,
 		emerg: `open() "DIR/no/such/dir/e.log" failed (2: No such file or directory)`,
 	},
 	{
 		name: "stream error log missing even if every server has its own",
 		conf: `pid DIR/strait.pid; error_log DIR/main.log;
-stream { error_log DIR/no/such/dir/e.log; server { listen LISTEN; proxy_pass 127.0.0.1:1; error_log DIR/server.log; } }`,
+events {} stream { error_log DIR/no/such/dir/e.log; server { listen LISTEN; proxy_pass 127.0.0.1:1; error_log DIR/server.log; } }`,
 		emerg: `open() "DIR/no/such/dir/e.log" failed (2: No such file or directory)`,
 		// Files open in the order the configuration names them; the
 		// server's comes after the failure.
@@ -45,20 +45,20 @@ stream { error_log DIR/no/such/dir/e.log; server { listen LISTEN; proxy_pass 127
 	{
 		name: "server error log under a file",
 		conf: `pid DIR/strait.pid; error_log DIR/main.log;
-stream { server { listen LISTEN; proxy_pass 127.0.0.1:1; error_log DIR/main.log/e.log info; } }`,
+events {} stream { server { listen LISTEN; proxy_pass 127.0.0.1:1; error_log DIR/main.log/e.log info; } }`,
 		emerg:   `open() "DIR/main.log/e.log" failed (20: Not a directory)`,
 		created: []string{"main.log"},
 	},
 	{
 		name: "pid directory missing, checked before the logs",
 		conf: `pid DIR/no/such/dir/strait.pid;
-stream { log_format b '$status'; server { listen LISTEN; proxy_pass 127.0.0.1:1; access_log DIR/no/such/dir/x.log b; } }`,
+events {} stream { log_format b '$status'; server { listen LISTEN; proxy_pass 127.0.0.1:1; access_log DIR/no/such/dir/x.log b; } }`,
 		emerg: `open() "DIR/no/such/dir/strait.pid" failed (2: No such file or directory)`,
 	},
 	{
 		name: "every file can be opened",
 		conf: `pid DIR/strait.pid; error_log DIR/main.log;
-stream { log_format b '$status'; error_log DIR/stream.log; server { listen LISTEN; proxy_pass 127.0.0.1:1; access_log DIR/access.log b; error_log DIR/main.log info; } }`,
+events {} stream { log_format b '$status'; error_log DIR/stream.log; server { listen LISTEN; proxy_pass 127.0.0.1:1; access_log DIR/access.log b; error_log DIR/main.log info; } }`,
 		created: []string{"access.log", "main.log", "stream.log"},
 	},
 }
@@ -160,7 +160,7 @@ func TestConfigTestAgreesWithNginx(t *testing.T) {
 // unknown variable before "syntax is ok", as nginx does, and says where.
 func TestConfigTestReportsUnknownVariablesAsSyntax(t *testing.T) {
 	dir := t.TempDir()
-	conf := writeConf(t, dir, "strait.conf", "stream {\n    log_format f '$remote_addr $nope';\n"+
+	conf := writeConf(t, dir, "strait.conf", "events {} stream {\n    log_format f '$remote_addr $nope';\n"+
 		"    server { listen 127.0.0.1:1; proxy_pass 127.0.0.1:2; access_log f.log f; }\n}\n")
 	code, _, errs := runCLI(t, dir, "-t", "-c", conf)
 	want := "strait: [emerg] unknown \"nope\" variable in " + conf + ":2\n" +

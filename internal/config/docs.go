@@ -42,7 +42,6 @@ An unknown name fails with ` + "`unknown directive \"X\" in FILE:LINE`" + `, fol
 
 ## Differences from nginx
 
-- The ` + "`events {}`" + ` block is optional.
 - Upstream host names are resolved once at load, through the ` + "`resolver`" + `
   of the stream block when it has one, else the system resolver.
 - Checks nginx runs after parsing (no handler, no listen, missing

@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -259,8 +260,16 @@ func (l *loader) resolve(host string) ([]string, error) {
 
 // finish runs the checks that need the whole configuration.
 func (l *loader) finish() error {
-	if l.stream == nil {
-		return nil
+	if l.stream != nil {
+		if err := l.stream.finish(l); err != nil {
+			return err
+		}
 	}
-	return l.stream.finish(l)
+	if l.events == nil {
+		// nginx's events module refuses to start without its block
+		// (ngx_event_init_conf); the message names no position, as
+		// nginx's does not: the block is missing from the whole file.
+		return errors.New("no \"events\" section in configuration")
+	}
+	return nil
 }

@@ -33,15 +33,15 @@ func loadText(text string) (*Config, error) {
 
 // stream wraps server-level lines in a stream with one server.
 func stream(serverLines string) string {
-	return "stream {\n server {\n  listen 10001;\n  proxy_pass 127.0.0.1:1;\n" + serverLines + "\n }\n}\n"
+	return "events {} stream {\n server {\n  listen 10001;\n  proxy_pass 127.0.0.1:1;\n" + serverLines + "\n }\n}\n"
 }
 
 func TestLoadErrors(t *testing.T) {
 	const at = " in /etc/strait/strait.conf:"
 	cases := []struct{ name, conf, want string }{
-		{"listen in stream", "stream { listen 1; }", `"listen" directive is not allowed here` + at + "1"},
-		{"near miss", "stream { server { listne 1; } }", `unknown directive "listne"` + at + `1 (did you mean "listen"?)`},
-		{"quoted name", `stream { "proxy_timeout" 1s; }`, ""},
+		{"listen in stream", "events {} stream { listen 1; }", `"listen" directive is not allowed here` + at + "1"},
+		{"near miss", "events {} stream { server { listne 1; } }", `unknown directive "listne"` + at + `1 (did you mean "listen"?)`},
+		{"quoted name", `events {} stream { "proxy_timeout" 1s; }`, ""},
 		{"invalid port", stream("listen 127.0.0.1:99999;"), `invalid port in "127.0.0.1:99999" of the "listen" directive` + at + "5"},
 		{"listen host", stream("listen nosuch.invalid:80;"), `host not found in "nosuch.invalid:80" of the "listen" directive` + at + "5"},
 		{"backlog", stream("listen 2 backlog=x;"), `invalid backlog "backlog=x"` + at + "5"},
@@ -50,72 +50,72 @@ func TestLoadErrors(t *testing.T) {
 		{"ipv6only", stream("listen [::]:2 ipv6only=yes;"), `the invalid "ipv6only=yes" parameter` + at + "5"},
 		{"listen param", stream("listen 2 foo;"), `the invalid "foo" parameter` + at + "5"},
 		{"fastopen", stream("listen 2 fastopen=3;"), `the "fastopen" parameter of "listen" is not supported yet` + at + "5"},
-		{"duplicate across servers", "stream { server { listen 1; proxy_pass 127.0.0.1:1; }\nserver { listen 0.0.0.0:1; proxy_pass 127.0.0.1:1; } }",
+		{"duplicate across servers", "events {} stream { server { listen 1; proxy_pass 127.0.0.1:1; }\nserver { listen 0.0.0.0:1; proxy_pass 127.0.0.1:1; } }",
 			`duplicate "0.0.0.0:1" address and port pair` + at + "2"},
-		{"ipv6 and ipv4 coexist", "stream { server { listen 1; listen [::]:1; proxy_pass 127.0.0.1:1; } }", ""},
-		{"upstream no port", "stream { upstream u { server 10.0.0.1; } }", `no port in upstream "10.0.0.1"` + at + "1"},
-		{"upstream bad port", "stream { upstream u { server 10.0.0.1:0; } }", `invalid port in upstream "10.0.0.1:0"` + at + "1"},
-		{"upstream weight 0", "stream { upstream u { server 10.0.0.1:1 weight=0; } }", `invalid parameter "weight=0"` + at + "1"},
-		{"upstream fail_timeout ms", "stream { upstream u { server 10.0.0.1:1 fail_timeout=1ms; } }", `invalid parameter "fail_timeout=1ms"` + at + "1"},
-		{"slow_start", "stream { upstream u { server 10.0.0.1:1 slow_start=10s; } }", `the "slow_start" parameter of "server" is not supported yet` + at + "1"},
+		{"ipv6 and ipv4 coexist", "events {} stream { server { listen 1; listen [::]:1; proxy_pass 127.0.0.1:1; } }", ""},
+		{"upstream no port", "events {} stream { upstream u { server 10.0.0.1; } }", `no port in upstream "10.0.0.1"` + at + "1"},
+		{"upstream bad port", "events {} stream { upstream u { server 10.0.0.1:0; } }", `invalid port in upstream "10.0.0.1:0"` + at + "1"},
+		{"upstream weight 0", "events {} stream { upstream u { server 10.0.0.1:1 weight=0; } }", `invalid parameter "weight=0"` + at + "1"},
+		{"upstream fail_timeout ms", "events {} stream { upstream u { server 10.0.0.1:1 fail_timeout=1ms; } }", `invalid parameter "fail_timeout=1ms"` + at + "1"},
+		{"slow_start", "events {} stream { upstream u { server 10.0.0.1:1 slow_start=10s; } }", `the "slow_start" parameter of "server" is not supported yet` + at + "1"},
 		{"proxy_pass port range", stream("proxy_timeout 1s;\nproxy_pass 127.0.0.1:99999;"), `"proxy_pass" directive is duplicate` + at + "6"},
-		{"zone syntax", "stream { limit_conn_zone $a addr:10m; }", `invalid parameter "addr:10m"` + at + "1"},
-		{"zone size", "stream { limit_conn_zone $a zone=addr:10; }", `zone "zone=addr:10" is too small` + at + "1"},
-		{"zone rebound", "stream { limit_conn_zone $a zone=z:1m; limit_conn_zone $b zone=z:1m; }", `limit_conn_zone "z" is already bound to key "$a"` + at + "1"},
-		{"limit_conn zero", "stream { limit_conn_zone $a zone=z:1m; limit_conn z 0; }", `invalid number of connections "0"` + at + "1"},
-		{"limit_conn dup", "stream { limit_conn_zone $a zone=z:1m; limit_conn z 1; limit_conn z 2; }", `"limit_conn" directive is duplicate` + at + "1"},
+		{"zone syntax", "events {} stream { limit_conn_zone $a addr:10m; }", `invalid parameter "addr:10m"` + at + "1"},
+		{"zone size", "events {} stream { limit_conn_zone $a zone=addr:10; }", `zone "zone=addr:10" is too small` + at + "1"},
+		{"zone rebound", "events {} stream { limit_conn_zone $a zone=z:1m; limit_conn_zone $b zone=z:1m; }", `limit_conn_zone "z" is already bound to key "$a"` + at + "1"},
+		{"limit_conn zero", "events {} stream { limit_conn_zone $a zone=z:1m; limit_conn z 0; }", `invalid number of connections "0"` + at + "1"},
+		{"limit_conn dup", "events {} stream { limit_conn_zone $a zone=z:1m; limit_conn z 1; limit_conn z 2; }", `"limit_conn" directive is duplicate` + at + "1"},
 		{"limit level", stream("limit_conn_log_level debug;"), `invalid value "debug"` + at + "5"},
-		{"log_format dup", "stream { log_format a x; log_format a y; }", `duplicate "log_format" name "a"` + at + "1"},
-		{"log escape", "stream { log_format a escape=xml x; }", `unknown log format escaping "xml"` + at + "1"},
+		{"log_format dup", "events {} stream { log_format a x; log_format a y; }", `duplicate "log_format" name "a"` + at + "1"},
+		{"log escape", "events {} stream { log_format a escape=xml x; }", `unknown log format escaping "xml"` + at + "1"},
 		{"access_log off extra", stream("access_log off x;"), `invalid parameter "x"` + at + "5"},
-		{"syslog port", "stream { log_format a x; access_log syslog:server=127.0.0.1:99999 a; }", `invalid port in syslog server "127.0.0.1:99999"` + at + "1"},
-		{"syslog port 0", "stream { log_format a x; access_log syslog:server=localhost:0 a; }", `invalid port in syslog server "localhost:0"` + at + "1"},
-		{"syslog host", "stream { log_format a x; access_log syslog:server=nosuch.invalid a; }", `host not found in syslog server "nosuch.invalid"` + at + "1"},
-		{"syslog no host", "stream { log_format a x; access_log syslog:server= a; }", `no host in syslog server ""` + at + "1"},
-		{"syslog uri", "stream { log_format a x; access_log syslog:server=127.0.0.1:514/x a; }", `invalid host in syslog server "127.0.0.1:514/x"` + at + "1"},
-		{"syslog empty", "stream { log_format a x; access_log syslog: a; }", `unknown syslog parameter ""` + at + "1"},
-		{"syslog trailing comma", "stream { log_format a x; access_log syslog:server=127.0.0.1, a; }", `unknown syslog parameter ""` + at + "1"},
-		{"syslog no server", "stream { log_format a x; access_log syslog:tag=x a; }", `no syslog server specified` + at + "1"},
-		{"syslog two servers", "stream { log_format a x; access_log syslog:server=127.0.0.1,server=127.0.0.2 a; }", `duplicate syslog "server"` + at + "1"},
-		{"syslog facility", "stream { log_format a x; access_log syslog:server=127.0.0.1,facility=foo a; }", `unknown syslog facility "foo"` + at + "1"},
-		{"syslog two facilities", "stream { log_format a x; access_log syslog:server=127.0.0.1,facility=local0,facility=local1 a; }", `duplicate syslog "facility"` + at + "1"},
-		{"syslog severity", "stream { log_format a x; access_log syslog:server=127.0.0.1,severity=err a; }", `unknown syslog severity "err"` + at + "1"},
-		{"syslog tag length", "stream { log_format a x; access_log syslog:server=127.0.0.1,tag=abcdefghijabcdefghijabcdefghijabc a; }", `syslog tag length exceeds 32` + at + "1"},
-		{"syslog tag chars", "stream { log_format a x; access_log syslog:server=127.0.0.1,tag=a-b a; }", `syslog "tag" only allows alphanumeric characters and underscore` + at + "1"},
-		{"syslog nohostname value", "stream { log_format a x; access_log syslog:server=127.0.0.1,nohostname=1 a; }", `unknown syslog parameter "nohostname=1"` + at + "1"},
-		{"syslog buffer", "stream { log_format a x; access_log syslog:server=127.0.0.1 a buffer=4k; }", `logs to syslog cannot be buffered` + at + "1"},
-		{"syslog gzip", "stream { log_format a x; access_log syslog:server=127.0.0.1 a gzip; }", `logs to syslog cannot be buffered` + at + "1"},
-		{"syslog flush", "stream { log_format a x; access_log syslog:server=127.0.0.1 a flush=1s; }", `no buffer is defined for access_log "syslog:server=127.0.0.1"` + at + "1"},
-		{"syslog no format", "stream { log_format a x; access_log syslog:server=127.0.0.1; }", `log format is not specified` + at + "1"},
-		{"gzip level 0", "stream { log_format a x; access_log a.log a gzip=0; }", `invalid compression level "0"` + at + "1"},
-		{"gzip level 10", "stream { log_format a x; access_log a.log a gzip=10; }", `invalid compression level "10"` + at + "1"},
-		{"gzip level x", "stream { log_format a x; access_log a.log a gzip=x; }", `invalid compression level "x"` + at + "1"},
-		{"gzip suffix", "stream { log_format a x; access_log a.log a gzipx; }", `invalid parameter "gzipx"` + at + "1"},
-		{"buffer zero", "stream { log_format a x; access_log a.log a buffer=0; }", `invalid buffer size "0"` + at + "1"},
-		{"olfc no max", "stream { open_log_file_cache inactive=20s; }", `"open_log_file_cache" must have "max" parameter` + at + "1"},
-		{"olfc max 0", "stream { open_log_file_cache max=0; }", `"open_log_file_cache" must have "max" parameter` + at + "1"},
-		{"olfc max x", "stream { open_log_file_cache max=x; }", `invalid "open_log_file_cache" parameter "max=x"` + at + "1"},
-		{"olfc max -1", "stream { open_log_file_cache max=-1; }", `invalid "open_log_file_cache" parameter "max=-1"` + at + "1"},
-		{"olfc inactive ms", "stream { open_log_file_cache max=10 inactive=10ms; }", `invalid "open_log_file_cache" parameter "inactive=10ms"` + at + "1"},
-		{"olfc min_uses", "stream { open_log_file_cache max=10 min_uses=x; }", `invalid "open_log_file_cache" parameter "min_uses=x"` + at + "1"},
-		{"olfc unknown", "stream { open_log_file_cache max=10 foo; }", `invalid "open_log_file_cache" parameter "foo"` + at + "1"},
-		{"olfc args", "stream { open_log_file_cache max=10 a b c d; }", `invalid number of arguments in "open_log_file_cache" directive` + at + "1"},
+		{"syslog port", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1:99999 a; }", `invalid port in syslog server "127.0.0.1:99999"` + at + "1"},
+		{"syslog port 0", "events {} stream { log_format a x; access_log syslog:server=localhost:0 a; }", `invalid port in syslog server "localhost:0"` + at + "1"},
+		{"syslog host", "events {} stream { log_format a x; access_log syslog:server=nosuch.invalid a; }", `host not found in syslog server "nosuch.invalid"` + at + "1"},
+		{"syslog no host", "events {} stream { log_format a x; access_log syslog:server= a; }", `no host in syslog server ""` + at + "1"},
+		{"syslog uri", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1:514/x a; }", `invalid host in syslog server "127.0.0.1:514/x"` + at + "1"},
+		{"syslog empty", "events {} stream { log_format a x; access_log syslog: a; }", `unknown syslog parameter ""` + at + "1"},
+		{"syslog trailing comma", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1, a; }", `unknown syslog parameter ""` + at + "1"},
+		{"syslog no server", "events {} stream { log_format a x; access_log syslog:tag=x a; }", `no syslog server specified` + at + "1"},
+		{"syslog two servers", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1,server=127.0.0.2 a; }", `duplicate syslog "server"` + at + "1"},
+		{"syslog facility", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1,facility=foo a; }", `unknown syslog facility "foo"` + at + "1"},
+		{"syslog two facilities", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1,facility=local0,facility=local1 a; }", `duplicate syslog "facility"` + at + "1"},
+		{"syslog severity", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1,severity=err a; }", `unknown syslog severity "err"` + at + "1"},
+		{"syslog tag length", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1,tag=abcdefghijabcdefghijabcdefghijabc a; }", `syslog tag length exceeds 32` + at + "1"},
+		{"syslog tag chars", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1,tag=a-b a; }", `syslog "tag" only allows alphanumeric characters and underscore` + at + "1"},
+		{"syslog nohostname value", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1,nohostname=1 a; }", `unknown syslog parameter "nohostname=1"` + at + "1"},
+		{"syslog buffer", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1 a buffer=4k; }", `logs to syslog cannot be buffered` + at + "1"},
+		{"syslog gzip", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1 a gzip; }", `logs to syslog cannot be buffered` + at + "1"},
+		{"syslog flush", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1 a flush=1s; }", `no buffer is defined for access_log "syslog:server=127.0.0.1"` + at + "1"},
+		{"syslog no format", "events {} stream { log_format a x; access_log syslog:server=127.0.0.1; }", `log format is not specified` + at + "1"},
+		{"gzip level 0", "events {} stream { log_format a x; access_log a.log a gzip=0; }", `invalid compression level "0"` + at + "1"},
+		{"gzip level 10", "events {} stream { log_format a x; access_log a.log a gzip=10; }", `invalid compression level "10"` + at + "1"},
+		{"gzip level x", "events {} stream { log_format a x; access_log a.log a gzip=x; }", `invalid compression level "x"` + at + "1"},
+		{"gzip suffix", "events {} stream { log_format a x; access_log a.log a gzipx; }", `invalid parameter "gzipx"` + at + "1"},
+		{"buffer zero", "events {} stream { log_format a x; access_log a.log a buffer=0; }", `invalid buffer size "0"` + at + "1"},
+		{"olfc no max", "events {} stream { open_log_file_cache inactive=20s; }", `"open_log_file_cache" must have "max" parameter` + at + "1"},
+		{"olfc max 0", "events {} stream { open_log_file_cache max=0; }", `"open_log_file_cache" must have "max" parameter` + at + "1"},
+		{"olfc max x", "events {} stream { open_log_file_cache max=x; }", `invalid "open_log_file_cache" parameter "max=x"` + at + "1"},
+		{"olfc max -1", "events {} stream { open_log_file_cache max=-1; }", `invalid "open_log_file_cache" parameter "max=-1"` + at + "1"},
+		{"olfc inactive ms", "events {} stream { open_log_file_cache max=10 inactive=10ms; }", `invalid "open_log_file_cache" parameter "inactive=10ms"` + at + "1"},
+		{"olfc min_uses", "events {} stream { open_log_file_cache max=10 min_uses=x; }", `invalid "open_log_file_cache" parameter "min_uses=x"` + at + "1"},
+		{"olfc unknown", "events {} stream { open_log_file_cache max=10 foo; }", `invalid "open_log_file_cache" parameter "foo"` + at + "1"},
+		{"olfc args", "events {} stream { open_log_file_cache max=10 a b c d; }", `invalid number of arguments in "open_log_file_cache" directive` + at + "1"},
 		{"error_log syslog severity", "error_log syslog:server=127.0.0.1,severity=bad info;", `unknown syslog severity "bad"` + at + "1"},
-		{"error_log syslog param", "stream { error_log syslog:bad; }", `unknown syslog parameter "bad"` + at + "1"},
+		{"error_log syslog param", "events {} stream { error_log syslog:bad; }", `unknown syslog parameter "bad"` + at + "1"},
 		{"error_log memory", "error_log memory:1m;", `"memory:" targets of "error_log" are not supported yet` + at + "1"},
-		{"access_log buffer", "stream { log_format a x; access_log a.log a buffer=big; }", `invalid buffer size "big"` + at + "1"},
+		{"access_log buffer", "events {} stream { log_format a x; access_log a.log a buffer=big; }", `invalid buffer size "big"` + at + "1"},
 		{"error_log level", "error_log x.log loud;", `invalid log level "loud"` + at + "1"},
-		{"map params", "stream { map $a $b { x; } }", `invalid number of the map parameters` + at + "1"},
-		{"map default", "stream { map $a $b {\ndefault 1;\ndefault 2;\n} }", `duplicate default map parameter` + at + "3"},
-		{"map block", "stream { map $a $b {\nx {\n} } }", `unexpected "{"` + at + "2"},
-		{"map regex", "stream { map $a $b { ~^(x 1; } }", `invalid regular expression "^(x": missing closing )` + at + "1"},
+		{"map params", "events {} stream { map $a $b { x; } }", `invalid number of the map parameters` + at + "1"},
+		{"map default", "events {} stream { map $a $b {\ndefault 1;\ndefault 2;\n} }", `duplicate default map parameter` + at + "3"},
+		{"map block", "events {} stream { map $a $b {\nx {\n} } }", `unexpected "{"` + at + "2"},
+		{"map regex", "events {} stream { map $a $b { ~^(x 1; } }", `invalid regular expression "^(x": missing closing )` + at + "1"},
 		{"proxy_bind", stream("proxy_bind not-an-ip;"), `invalid address "not-an-ip"` + at + "5"},
 		{"ssl name variable", stream("proxy_ssl_name $host;"), `variables in "proxy_ssl_name" are not supported yet` + at + "5"},
 		{"tries", stream("proxy_next_upstream_tries many;"), `"proxy_next_upstream_tries" directive invalid number` + at + "5"},
-		{"resolver param", "stream { resolver 127.0.0.1 ipv6=maybe; }", `invalid parameter: ipv6=maybe` + at + "1"},
+		{"resolver param", "events {} stream { resolver 127.0.0.1 ipv6=maybe; }", `invalid parameter: ipv6=maybe` + at + "1"},
 		{"events twice", "events {} events {}", `"events" directive is duplicate` + at + "1"},
 		{"include args", "include a b;", `invalid number of arguments in "include" directive` + at + "1"},
-		{"multi-line reported at ;", "stream {\nserver {\nlisten\n10001\nfoo\n;\n} }", `the invalid "foo" parameter` + at + "6"},
+		{"multi-line reported at ;", "events {} stream {\nserver {\nlisten\n10001\nfoo\n;\n} }", `the invalid "foo" parameter` + at + "6"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -132,7 +132,7 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestGlobals(t *testing.T) {
-	cfg, err := loadFiles(map[string]string{mainFile: "daemon on;"}, LoadOptions{Globals: "worker_processes 4; pid /run/x.pid;"})
+	cfg, err := loadFiles(map[string]string{mainFile: "daemon on; events {}"}, LoadOptions{Globals: "worker_processes 4; pid /run/x.pid;"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,10 +140,10 @@ func TestGlobals(t *testing.T) {
 		t.Errorf("globals not applied: %+v", cfg.Main)
 	}
 	cases := map[string]string{
-		"daemon off;":        `"daemon" directive is duplicate in /etc/strait/strait.conf:1`,
-		"daemon maybe;":      `invalid value "maybe" in "daemon" directive, it must be "on" or "off" in command line`,
-		"stream { listen 1;": `unexpected end of file, expecting "}" in command line`,
-		"proxy_pass x;":      `"proxy_pass" directive is not allowed here in command line`,
+		"daemon off;":                  `"daemon" directive is duplicate in /etc/strait/strait.conf:1`,
+		"daemon maybe;":                `invalid value "maybe" in "daemon" directive, it must be "on" or "off" in command line`,
+		"events {} stream { listen 1;": `unexpected end of file, expecting "}" in command line`,
+		"proxy_pass x;":                `"proxy_pass" directive is not allowed here in command line`,
 	}
 	for globals, want := range cases {
 		_, err := loadFiles(map[string]string{mainFile: "daemon on;"}, LoadOptions{Globals: globals})
@@ -156,7 +156,7 @@ func TestGlobals(t *testing.T) {
 func TestPaths(t *testing.T) {
 	files := map[string]string{
 		"/etc/strait/strait.conf": `pid run/strait.pid; error_log logs/error.log;
-stream {
+events {} stream {
   log_format f x;
   access_log logs/access.log f;
   proxy_ssl_trusted_certificate certs/ca.pem;
@@ -199,7 +199,7 @@ stream {
 }
 
 func TestInheritance(t *testing.T) {
-	cfg, err := loadText(`stream {
+	cfg, err := loadText(`events {} stream {
   proxy_timeout 1m;
   allow 10.0.0.0/8;
   deny all;
@@ -235,7 +235,7 @@ func TestInheritance(t *testing.T) {
 // TestDefaults checks the defaults servers get, as documented by nginx
 // 1.27.3+ for the stream modules.
 func TestDefaults(t *testing.T) {
-	cfg, err := loadText("stream { server { listen 1; proxy_pass 127.0.0.1:1; } }")
+	cfg, err := loadText("events {} stream { server { listen 1; proxy_pass 127.0.0.1:1; } }")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,6 +288,28 @@ func TestDirectiveTable(t *testing.T) {
 		"set_real_ip_from", "ssl_preread", "map", "limit_conn", "allow", "worker_cpu_affinity", "events"} {
 		if seen[name] == 0 {
 			t.Errorf("table lacks %q", name)
+		}
+	}
+}
+
+// TestEventsRequired checks nginx's rules about the events block: it must
+// be there, once, and load_module must come before it (and before stream).
+func TestEventsRequired(t *testing.T) {
+	for _, c := range []struct{ conf, want string }{
+		{"stream {}", `no "events" section in configuration`},
+		{"worker_processes 1;", `no "events" section in configuration`},
+		{"events {}\nevents {}", `"events" directive is duplicate in ` + mainFile + ":2"},
+		{"events {}\nload_module modules/ngx_stream_module.so;", `"load_module" directive is specified too late in ` + mainFile + ":2"},
+		{"stream {}\nload_module modules/ngx_stream_module.so;\nevents {}", `"load_module" directive is specified too late in ` + mainFile + ":2"},
+		{"load_module modules/ngx_stream_module.so;\nevents {}\nstream {}", ""},
+	} {
+		_, err := loadText(c.conf)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != c.want {
+			t.Errorf("%q: got %q, want %q", c.conf, got, c.want)
 		}
 	}
 }

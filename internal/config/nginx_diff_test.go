@@ -63,13 +63,12 @@ func TestNginxAgrees(t *testing.T) {
 
 var (
 	loadModuleRE = regexp.MustCompile(`(?m)^\s*load_module\s`)
-	eventsRE     = regexp.MustCompile(`(?m)^\s*events\s*\{`)
 	pidRE        = regexp.MustCompile(`(?m)^\s*pid\s`)
 )
 
 // nginxTest runs `nginx -t` on text placed in dir, a copy of the corpus
 // directory, completed with what nginx needs and strait does not: the
-// stream module and an events block.
+// stream module, which strait has built in.
 func nginxTest(t *testing.T, dir, name string, text []byte) (string, bool) {
 	t.Helper()
 	var conf bytes.Buffer
@@ -77,9 +76,6 @@ func nginxTest(t *testing.T, dir, name string, text []byte) (string, bool) {
 		conf.WriteString("load_module " + nginxStreamModule + ";\n")
 	}
 	conf.Write(text)
-	if !eventsRE.Match(text) {
-		conf.WriteString("\nevents {}\n")
-	}
 	main := filepath.Join(dir, "nginx-"+name+".conf")
 	if err := os.WriteFile(main, conf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func TestPins(t *testing.T) {
 func TestPinsInherited(t *testing.T) {
 	a := sha256.Sum256([]byte("key a"))
 	pin := base64.StdEncoding.EncodeToString(a[:])
-	_, err := loadFiles(map[string]string{mainFile: `stream {
+	_, err := loadFiles(map[string]string{mainFile: `events {} stream {
   proxy_ssl_pin_sha256 ` + pin + `;
   server {
     listen 1; proxy_pass 127.0.0.1:1;

@@ -31,11 +31,11 @@ func TestStatusListen(t *testing.T) {
 		// Port 0: the system picks one, and the error log names it.
 		{name: "port zero", conf: "status_listen 127.0.0.1:0;", want: "127.0.0.1:0"},
 		{name: "unknown host", conf: "status_listen nosuch.invalid:9145;", err: `host not found in "nosuch.invalid:9145" of the "status_listen" directive` + at + "1"},
-		{name: "in stream", conf: "stream { status_listen 127.0.0.1:1; }", err: `"status_listen" directive is not allowed here` + at + "1"},
+		{name: "in stream", conf: "events {} stream { status_listen 127.0.0.1:1; }", err: `"status_listen" directive is not allowed here` + at + "1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := loadText(tc.conf)
+			cfg, err := loadText(tc.conf + "\nevents {}")
 			if tc.err != "" {
 				if err == nil || err.Error() != tc.err {
 					t.Fatalf("error %v, want %q", err, tc.err)

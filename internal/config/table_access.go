@@ -24,13 +24,12 @@ func accessDirectives() []Directive {
 		{Name: "limit_conn_log_level", Contexts: streamSrv, Args: Arg1, Syntax: "info | notice | warn | error",
 			Default: "error", Module: modLimitConn, Doc: "Log level of refused connections.",
 			Set: func(s *scope, d *ngxconf.Directive) error {
-				v := d.Args[0].Value
-				switch v {
-				case "info", "notice", "warn", "error":
-					s.lvl.srv.LimitConnLogLevel = v
-					return nil
+				v, ok := parseEnum(d.Args[0].Value, "info", "notice", "warn", "error")
+				if !ok {
+					return errorf(d, "invalid value %q", d.Args[0].Value)
 				}
-				return errorf(d, "invalid value %q", v)
+				s.lvl.srv.LimitConnLogLevel = v
+				return nil
 			},
 			inherit: func(c, p *Server) { c.LimitConnLogLevel = p.LimitConnLogLevel }},
 		srvFlag("limit_conn_dry_run", "off", modLimitConn, "Counts and logs but does not refuse.",

@@ -58,7 +58,9 @@ func setResolver(s *scope, d *ngxconf.Directive) error {
 		name, val, hasVal := strings.Cut(v, "=")
 		switch {
 		case hasVal && (name == "ipv4" || name == "ipv6"):
-			if _, ok := parseFlag(val); !ok {
+			// Unlike flag directives, nginx compares these with
+			// ngx_strcmp: "ipv6=OFF" is refused.
+			if val != "on" && val != "off" {
 				return errorf(d, "invalid parameter: %s", v)
 			}
 		case hasVal && name == "valid":

@@ -34,7 +34,7 @@ func mainDirectives() []Directive {
 			Status: Ignored, Module: modCore, Doc: "Credentials of nginx's workers; strait is one process and does not switch users, so run it as the intended user (with CAP_NET_BIND_SERVICE for low ports).",
 			Set: setUser},
 		{Name: "events", Contexts: CtxMain, Args: ArgBlock | ArgNone, Syntax: "{ ... }",
-			Module: modEvents, Doc: "Connection processing settings; optional in strait.",
+			Module: modEvents, Doc: "Connection processing settings; required, as in nginx, even when empty.",
 			Set: setEvents},
 		{Name: "stream", Contexts: CtxMain, Args: ArgBlock | ArgNone, Syntax: "{ ... }",
 			Module: "ngx_stream_core_module", Doc: "The TCP proxy configuration.",
@@ -84,7 +84,17 @@ func eventsDirectives() []Directive {
 		{Name: "worker_connections", Contexts: CtxEvents, Args: Arg1, Syntax: "number", Default: "512",
 			Module: modEvents, Doc: "Maximum number of simultaneous connections, counting listening sockets, clients and upstreams, as in nginx: a proxied session takes two. A session is counted before its client is accepted, so at the limit, and when open files (RLIMIT_NOFILE) run short, new clients wait in the listen backlog while accepted sessions can always connect upstream.",
 			Set: mainNum(func(m *Main) *int { return &m.WorkerConnections })},
-		ignored("use", CtxEvents, Arg1, "method", "", modEvents, "Connection processing method; Go uses epoll/kqueue itself."),
+		{Name: "use", Contexts: CtxEvents, Args: Arg1, Syntax: "method", Status: Ignored,
+			Module: modEvents, Doc: "Connection processing method; Go uses epoll/kqueue itself.",
+			Set: func(_ *scope, d *ngxconf.Directive) error {
+				// The event modules nginx has on Linux, matched
+				// case-sensitively as ngx_event_use does.
+				switch d.Args[0].Value {
+				case "epoll", "poll", "select":
+					return nil
+				}
+				return errorf(d, "invalid event type %q", d.Args[0].Value)
+			}},
 		{Name: "multi_accept", Contexts: CtxEvents, Args: ArgFlag, Syntax: "on | off", Default: "off",
 			Status: Ignored, Module: modEvents, Doc: "Accept all pending connections at once.", Set: checkFlag},
 		{Name: "accept_mutex", Contexts: CtxEvents, Args: ArgFlag, Syntax: "on | off", Default: "off",
@@ -171,7 +181,12 @@ func setEnv(s *scope, d *ngxconf.Directive) error {
 
 // setLoadModule accepts the stream module, which strait has built in, so
 // that Debian-style configurations load unchanged.
-func setLoadModule(_ *scope, d *ngxconf.Directive) error {
+func setLoadModule(s *scope, d *ngxconf.Directive) error {
+	if s.l.events != nil || s.l.stream != nil {
+		// nginx loads modules before it counts them, which the events
+		// and stream blocks do (ngx_load_module: cycle->modules_used).
+		return errorf(d, "%q directive is specified too late", d.Name)
+	}
 	v := d.Args[0].Value
 	if path.Base(v) == "ngx_stream_module.so" {
 		return nil

@@ -18,8 +18,10 @@ func proxyDirectives() []Directive {
 			Module: modProxy, Doc: "Upstream group name, host:port or unix:/path the sessions go to; variables are not supported yet.",
 			Set: setProxyPass},
 		{Name: "proxy_bind", Contexts: streamSrv, Args: Arg12, Syntax: "address [transparent] | off",
-			Module: modProxy, Doc: "Local address of upstream connections; transparent is not supported yet.",
-			Set: setProxyBind, inherit: func(c, p *Server) { c.Proxy.Bind = p.Proxy.Bind }},
+			Module: modProxy, Doc: "Local address of upstream connections; may contain variables (evaluated per session: an empty value binds nothing). transparent is not supported yet.",
+			Set: setProxyBind, inherit: func(c, p *Server) {
+				c.Proxy.Bind, c.Proxy.BindVar, c.Proxy.BindPos = p.Proxy.Bind, p.Proxy.BindVar, p.Proxy.BindPos
+			}},
 		srvFlag("proxy_socket_keepalive", "off", modProxy, "Sets SO_KEEPALIVE on upstream connections.",
 			func(s *Server) *bool { return &s.Proxy.SocketKeepalive }),
 		srvMsec("proxy_connect_timeout", "60s", modProxy, "Timeout of the TCP connect, and separately of the TLS handshake, to an upstream; meaningless for UDP.",
@@ -28,10 +30,12 @@ func proxyDirectives() []Directive {
 			func(s *Server) *time.Duration { return &s.Proxy.Timeout }),
 		srvSize("proxy_buffer_size", "size", "16k", modProxy, "Size of the buffers for data from the upstream and from the client.",
 			func(s *Server) *int { return &s.Proxy.BufferSize }),
-		srvSize("proxy_upload_rate", "rate", "0", modProxy, "Limits the speed of reading from the client, bytes per second; 0 is unlimited.",
-			func(s *Server) *int { return &s.Proxy.UploadRate }),
-		srvSize("proxy_download_rate", "rate", "0", modProxy, "Limits the speed of reading from the upstream, bytes per second; 0 is unlimited.",
-			func(s *Server) *int { return &s.Proxy.DownloadRate }),
+		rateDirective("proxy_upload_rate", "Limits the speed of reading from the client, bytes per second; 0 is unlimited. May contain variables (evaluated per session).",
+			func(p *Proxy) (*int, *string, *ngxconf.Pos) { return &p.UploadRate, &p.UploadRateVar, &p.UploadRatePos }),
+		rateDirective("proxy_download_rate", "Limits the speed of reading from the upstream, bytes per second; 0 is unlimited. May contain variables (evaluated per session).",
+			func(p *Proxy) (*int, *string, *ngxconf.Pos) {
+				return &p.DownloadRate, &p.DownloadRateVar, &p.DownloadRatePos
+			}),
 		srvFlag("proxy_next_upstream", "on", modProxy, "On a failed connect or TLS handshake, try the next upstream server.",
 			func(s *Server) *bool { return &s.Proxy.NextUpstream }),
 		srvNum("proxy_next_upstream_tries", "0", modProxy, "Limits the attempts at the next server; 0 is unlimited.",
@@ -97,20 +101,41 @@ func setProxyBind(s *scope, d *ngxconf.Directive) error {
 		}
 		return errorf(d, "invalid parameter %q", d.Args[1].Value)
 	}
+	px := &s.lvl.srv.Proxy
+	px.Bind, px.BindVar, px.BindPos = "", "", stmtPos(d)
 	if v == "off" {
-		s.lvl.srv.Proxy.Bind = ""
 		return nil
 	}
 	if strings.Contains(v, "$") {
-		return errorf(d, "variables in \"proxy_bind\" are not supported yet")
+		// Checked per session, as ngx_stream_proxy_set_local does.
+		px.BindVar = v
+		return nil
 	}
-	if net.ParseIP(strings.Trim(v, "[]")) == nil {
-		if _, _, err := net.SplitHostPort(v); err != nil {
-			return errorf(d, "invalid address %q", v)
-		}
+	if ParseLocalAddr(v) == nil {
+		return errorf(d, "invalid address %q", v)
 	}
-	s.lvl.srv.Proxy.Bind = v
+	px.Bind = v
 	return nil
+}
+
+// ParseLocalAddr reads a proxy_bind address as ngx_parse_addr_port does:
+// an IP literal ("10.0.0.1", "::1") or one with a port from 1 to 65535
+// ("10.0.0.1:5000", "[::1]:5000"). Host names, "[::1]" without a port and
+// port 0 are not addresses. It returns nil for anything else.
+func ParseLocalAddr(v string) *net.TCPAddr {
+	if ip := net.ParseIP(v); ip != nil {
+		return &net.TCPAddr{IP: ip}
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	n, err := parseNumber(port)
+	if ip == nil || err != nil || n < 1 || n > 65535 {
+		return nil
+	}
+	return &net.TCPAddr{IP: ip, Port: n}
 }
 
 // linkPass points a proxy_pass at its upstream block, or resolves its
@@ -160,3 +185,34 @@ func (l *loader) resolveHostPort(host, port string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// rateDirective is proxy_upload_rate or proxy_download_rate: a size, or
+// since nginx 1.27.0 a value with variables that each session evaluates
+// (ngx_stream_set_complex_value_size_slot).
+func rateDirective(name, doc string, field func(*Proxy) (*int, *string, *ngxconf.Pos)) Directive {
+	return Directive{
+		Name: name, Contexts: streamSrv, Args: Arg1, Syntax: "rate", Default: "0",
+		Module: modProxy, Doc: doc,
+		Set: func(s *scope, d *ngxconf.Directive) error {
+			rate, expr, pos := field(&s.lvl.srv.Proxy)
+			*pos = stmtPos(d)
+			if v := d.Args[0].Value; strings.Contains(v, "$") {
+				*rate, *expr = 0, v
+				return nil
+			}
+			*expr = ""
+			v, err := sizeArg(d)
+			*rate = v
+			return err
+		},
+		inherit: func(c, p *Server) {
+			cr, ce, cp := field(&c.Proxy)
+			pr, pe, pp := field(&p.Proxy)
+			*cr, *ce, *cp = *pr, *pe, *pp
+		},
+	}
+}
+
+// ParseSize reads a size as nginx's ngx_parse_size does ("16k", "1m"), for
+// values computed per session.
+func ParseSize(s string) (int, error) { return parseSize(s) }

@@ -28,8 +28,13 @@ func proxySSLDirectives() []Directive {
 			Syntax: "[TLSv1] [TLSv1.1] [TLSv1.2] [TLSv1.3]", Default: "TLSv1.2 TLSv1.3",
 			Module: modProxy, Doc: "TLS versions offered to upstreams; SSLv2 and SSLv3 are refused.",
 			Set: setProxySSLProtocols, inherit: func(c, p *Server) { c.SSL.Protocols = p.SSL.Protocols }},
-		srvStr("proxy_ssl_ciphers", "ciphers", "DEFAULT", modProxy, "OpenSSL cipher list for TLS 1.2 and older (TLS 1.3 suites are fixed).",
-			func(s *Server) *string { return &s.SSL.Ciphers }),
+		{Name: "proxy_ssl_ciphers", Contexts: streamSrv, Args: Arg1, Syntax: "ciphers", Default: "DEFAULT",
+			Module: modProxy, Doc: "OpenSSL cipher list for TLS 1.2 and older (TLS 1.3 suites are fixed).",
+			Set: func(s *scope, d *ngxconf.Directive) error {
+				s.lvl.srv.SSL.Ciphers, s.lvl.srv.SSL.CiphersPos = d.Args[0].Value, stmtPos(d)
+				return nil
+			},
+			inherit: func(c, p *Server) { c.SSL.Ciphers, c.SSL.CiphersPos = p.SSL.Ciphers, p.SSL.CiphersPos }},
 		noVariables(srvStr("proxy_ssl_name", "name", "", modProxy, "Name to verify the upstream certificate against and send as SNI; default: the host of proxy_pass.",
 			func(s *Server) *string { return &s.SSL.Name })),
 		srvFlag("proxy_ssl_server_name", "off", modProxy, "Send the name (SNI) in the TLS handshake.",
@@ -64,9 +69,12 @@ func proxySSLDirectives() []Directive {
 			Set: func(s *scope, d *ngxconf.Directive) error {
 				ssl := &s.lvl.srv.SSL
 				ssl.ConfCommands = append(ssl.ConfCommands, [2]string{d.Args[0].Value, d.Args[1].Value})
+				ssl.ConfCommandPos = append(ssl.ConfCommandPos, stmtPos(d))
 				return nil
 			},
-			inherit: func(c, p *Server) { c.SSL.ConfCommands = p.SSL.ConfCommands }},
+			inherit: func(c, p *Server) {
+				c.SSL.ConfCommands, c.SSL.ConfCommandPos = p.SSL.ConfCommands, p.SSL.ConfCommandPos
+			}},
 		notYet("proxy_ssl_certificate_cache", streamSrv, Arg123, "off | max=N [inactive=time] [valid=time]", "off", modProxy,
 			"Cache of certificates and keys named with variables."),
 		notYet("proxy_ssl_key_log", streamSrv, Arg1, "path", "", modProxy, "Logs TLS keys of upstream connections in SSLKEYLOGFILE format."),
@@ -104,19 +112,17 @@ var proxySSLProtocols = []string{"SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"
 func setProxySSLProtocols(s *scope, d *ngxconf.Directive) error {
 	var out []string
 	for _, a := range d.Args {
-		known := false
-		for _, p := range proxySSLProtocols {
-			known = known || p == a.Value
-		}
+		// ngx_conf_set_bitmask_slot ignores case: "tlsv1.2" is TLSv1.2.
+		v, known := parseEnum(a.Value, proxySSLProtocols...)
 		switch {
 		case !known:
 			return errorf(d, "invalid value %q", a.Value)
-		case a.Value == "SSLv2" || a.Value == "SSLv3":
+		case v == "SSLv2" || v == "SSLv3":
 			return errorf(d, "%q in %q is not supported: SSLv2 and SSLv3 are broken", a.Value, d.Name)
-		case (a.Value == "TLSv1" || a.Value == "TLSv1.1") && !s.defaults:
-			s.l.warn(stmtPos(d), "%s in %q is deprecated (RFC 8996)", a.Value, d.Name)
+		case (v == "TLSv1" || v == "TLSv1.1") && !s.defaults:
+			s.l.warn(stmtPos(d), "%s in %q is deprecated (RFC 8996)", v, d.Name)
 		}
-		out = append(out, a.Value)
+		out = append(out, v)
 	}
 	s.lvl.srv.SSL.Protocols = out
 	return nil

@@ -228,18 +228,27 @@ func (p ProxyPass) Host() string {
 
 // Proxy holds the ngx_stream_proxy_module session settings.
 type Proxy struct {
-	ConnectTimeout      time.Duration // 60s
-	Timeout             time.Duration // 10m, idle
-	HalfClose           bool
-	BufferSize          int // 16k
-	UploadRate          int // bytes/s, 0 = unlimited
-	DownloadRate        int
-	NextUpstream        bool // on
-	NextUpstreamTries   int  // 0 = unlimited
-	NextUpstreamTimeout time.Duration
-	SocketKeepalive     bool
-	Bind                string // local address for upstream connections, "" = none
-	ProxyProtocol       bool   // send PROXY v1 to the upstream
+	ConnectTimeout time.Duration // 60s
+	Timeout        time.Duration // 10m, idle
+	HalfClose      bool
+	BufferSize     int // 16k
+	UploadRate     int // bytes/s, 0 = unlimited
+	DownloadRate   int
+	// UploadRateVar and DownloadRateVar hold a rate written with
+	// variables ("$rate"), evaluated per session as a size; "" when the
+	// rate is a constant. The positions are where each was set.
+	UploadRateVar, DownloadRateVar string
+	UploadRatePos, DownloadRatePos ngxconf.Pos
+	NextUpstream                   bool // on
+	NextUpstreamTries              int  // 0 = unlimited
+	NextUpstreamTimeout            time.Duration
+	SocketKeepalive                bool
+	Bind                           string // local address for upstream connections, "" = none
+	// BindVar is proxy_bind written with variables, evaluated per
+	// session; "" when Bind is a constant (or off).
+	BindVar       string
+	BindPos       ngxconf.Pos
+	ProxyProtocol bool // send PROXY v1 to the upstream
 	// Requests is proxy_requests: client datagrams after which a UDP
 	// session stops taking more (the next one starts a new session); 0
 	// is no limit.
@@ -286,6 +295,10 @@ type ProxySSL struct {
 	// Positions of the file directives, for error messages.
 	CertificatePos, KeyPos, TrustedPos, CRLPos, PasswordPos ngxconf.Pos
 	VerifyPos                                               ngxconf.Pos
+	// Positions of proxy_ssl_ciphers and of each proxy_ssl_conf_command
+	// (parallel to ConfCommands), for errors found when they are compiled.
+	CiphersPos     ngxconf.Pos
+	ConfCommandPos []ngxconf.Pos
 }
 
 // AccessRule is one allow or deny line.

@@ -21,6 +21,18 @@ func parseFlag(s string) (bool, bool) {
 	return false, false
 }
 
+// parseEnum finds v among names ignoring case, as ngx_conf_set_enum_slot
+// and ngx_conf_set_bitmask_slot do (ngx_strcasecmp), and returns the name
+// as nginx's table spells it.
+func parseEnum(v string, names ...string) (string, bool) {
+	for _, n := range names {
+		if strings.EqualFold(v, n) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
 // parseSize reads a size like ngx_parse_size: digits with an optional
 // k/K (KiB) or m/M (MiB) suffix.
 func parseSize(s string) (int, error) {
@@ -61,96 +73,124 @@ func parseDigits(s string) (int64, error) {
 	return strconv.ParseInt(s, 10, 64)
 }
 
-// timeUnit is one suffix of nginx's time syntax, largest first; a value
-// must use units in decreasing order ("1h30m", not "30m1h").
-type timeUnit struct {
-	suffix string
-	ms     int64
-	secOK  bool // allowed in second-resolution values
-	msOK   bool // allowed in millisecond-resolution values
-}
-
-var timeUnits = []timeUnit{
-	{"y", 365 * 86400 * 1000, true, false},
-	{"M", 30 * 86400 * 1000, true, false},
-	{"w", 7 * 86400 * 1000, true, true},
-	{"d", 86400 * 1000, true, true},
-	{"h", 3600 * 1000, true, true},
-	{"m", 60 * 1000, true, true},
-	{"s", 1000, true, true},
-	{"ms", 1, false, true},
-}
+// Steps of ngx_parse_time: a value's units must come in this order, each
+// at most once ("1h30m", not "30m1h").
+const (
+	stStart = iota
+	stYear
+	stMonth
+	stWeek
+	stDay
+	stHour
+	stMin
+	stSec
+	stMsec
+	stLast // a space after a bare number: that number was seconds
+)
 
 // parseMsec reads a time like ngx_parse_time(..., 0), used by
-// ngx_conf_set_msec_slot: units ms s m h d w; a bare trailing number is
-// seconds.
+// ngx_conf_set_msec_slot: units ms s m h d w; a bare number is seconds.
 func parseMsec(s string) (time.Duration, error) { return parseTime(s, false) }
 
 // parseSec reads a time like ngx_parse_time(..., 1): units s m h d w M y.
 func parseSec(s string) (time.Duration, error) { return parseTime(s, true) }
 
+// parseTime follows ngx_parse_time step by step, quirks included: spaces
+// may follow any unit ("1m 30s"), a space also ends a bare number of
+// seconds ("30 " is 30s), a bare number at the end counts as seconds, and
+// a unit without digits adds nothing but is allowed once some digit
+// appears anywhere ("m5" is 5s).
 func parseTime(s string, isSec bool) (time.Duration, error) {
-	if s == "" {
+	const maxValue = math.MaxInt64
+	var value, total int64
+	valid := false
+	step := stMonth // milliseconds: no months, no years
+	if isSec {
+		step = stStart
+	}
+	for p := 0; p < len(s); {
+		c := s[p]
+		p++
+		if c >= '0' && c <= '9' {
+			if value > (maxValue-int64(c-'0'))/10 {
+				return 0, errInvalidValue
+			}
+			value = value*10 + int64(c-'0')
+			valid = true
+			continue
+		}
+		var next int
+		var scale int64
+		switch c {
+		case 'y':
+			next, scale = stYear, 365*86400
+		case 'M':
+			next, scale = stMonth, 30*86400
+		case 'w':
+			next, scale = stWeek, 7*86400
+		case 'd':
+			next, scale = stDay, 86400
+		case 'h':
+			next, scale = stHour, 3600
+		case 'm':
+			next, scale = stMin, 60
+			if p < len(s) && s[p] == 's' {
+				if isSec {
+					return 0, errInvalidValue
+				}
+				p++
+				next, scale = stMsec, 1
+			}
+		case 's':
+			next, scale = stSec, 1
+		case ' ':
+			// nginx checks the step against seconds, not against
+			// itself: "30 5" is 35s.
+			if step >= stSec {
+				return 0, errInvalidValue
+			}
+			next, scale = stLast, 1
+		default:
+			return 0, errInvalidValue
+		}
+		// Each unit must come after the previous one (so "y" only first).
+		if next != stLast && step >= next {
+			return 0, errInvalidValue
+		}
+		step = next
+		if step != stMsec && !isSec {
+			scale *= 1000
+		}
+		if value > maxValue/scale {
+			return 0, errInvalidValue
+		}
+		value *= scale
+		if total > maxValue-value {
+			return 0, errInvalidValue
+		}
+		total += value
+		value = 0
+		for p < len(s) && s[p] == ' ' {
+			p++
+		}
+	}
+	if !valid {
 		return 0, errInvalidValue
 	}
-	var totalMs int64
-	next := 0 // index into timeUnits of the largest unit still allowed
-	for s != "" {
-		i := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == 0 {
+	unit := int64(time.Second)
+	if !isSec {
+		if value > maxValue/1000 {
 			return 0, errInvalidValue
 		}
-		n, err := strconv.ParseInt(s[:i], 10, 64)
-		if err != nil {
-			return 0, errInvalidValue
-		}
-		s = s[i:]
-		unit, ok := matchUnit(s, next, isSec)
-		if s == "" {
-			// A bare number counts as seconds, whatever came before.
-			unit, ok = timeUnit{ms: 1000}, true
-		}
-		if !ok || n > math.MaxInt64/unit.ms || totalMs > math.MaxInt64-n*unit.ms {
-			return 0, errInvalidValue
-		}
-		totalMs += n * unit.ms
-		s = s[len(unit.suffix):]
-		next = unitIndex(unit) + 1
+		value *= 1000
+		unit = int64(time.Millisecond)
 	}
-	if totalMs > math.MaxInt64/int64(time.Millisecond) {
+	if total > maxValue-value {
+		return 0, errInvalidValue
+	}
+	total += value
+	if total > math.MaxInt64/unit {
 		return time.Duration(math.MaxInt64), nil
 	}
-	return time.Duration(totalMs) * time.Millisecond, nil
-}
-
-// matchUnit finds the unit at the start of s among those at or after
-// index from.
-func matchUnit(s string, from int, isSec bool) (timeUnit, bool) {
-	// "ms" must be tried before "m".
-	if strings.HasPrefix(s, "ms") {
-		u := timeUnits[len(timeUnits)-1]
-		return u, !isSec && from <= len(timeUnits)-1
-	}
-	for i := from; i < len(timeUnits); i++ {
-		u := timeUnits[i]
-		if u.suffix != "ms" && strings.HasPrefix(s, u.suffix) {
-			if (isSec && !u.secOK) || (!isSec && !u.msOK) {
-				return u, false
-			}
-			return u, true
-		}
-	}
-	return timeUnit{}, false
-}
-
-func unitIndex(u timeUnit) int {
-	for i, t := range timeUnits {
-		if t.suffix == u.suffix {
-			return i
-		}
-	}
-	return len(timeUnits)
+	return time.Duration(total * unit), nil
 }

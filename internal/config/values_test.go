@@ -12,6 +12,11 @@ func TestParseMsec(t *testing.T) {
 		"10s": 10 * time.Second, "1h30m": 90 * time.Minute, "1d": 24 * time.Hour,
 		"1w": 7 * 24 * time.Hour, "1w1d": 8 * 24 * time.Hour, "1s500ms": 1500 * time.Millisecond,
 		"1m30": 90 * time.Second, "30ms5": 5030 * time.Millisecond,
+		// ngx_parse_time skips spaces after a unit, and a space also
+		// ends a bare number of seconds.
+		"1m 30s": 90 * time.Second, "1m  30s": 90 * time.Second, "30s ": 30 * time.Second,
+		"30 ": 30 * time.Second, "1m 30": 90 * time.Second, "30 5": 35 * time.Second,
+		"1s 500ms": 1500 * time.Millisecond, "1 1": 2 * time.Second, "m5": 5 * time.Second,
 	}
 	for in, want := range valid {
 		got, err := parseMsec(in)
@@ -19,7 +24,8 @@ func TestParseMsec(t *testing.T) {
 			t.Errorf("parseMsec(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "30m1h", "1.5s", "1M", "1y", "10S", "1m1m", "1 s", "-1", "s", "99999999999999999999", "1ms1s"} {
+	for _, in := range []string{"", "30m1h", "1.5s", "1M", "1y", "10S", "1m1m", "1 s", "-1", "s", "99999999999999999999", "1ms1s",
+		" 30s", "1 m", "h", "1d 1d", "500ms 1s", "1 1 "} {
 		if got, err := parseMsec(in); err == nil {
 			t.Errorf("parseMsec(%q) = %v, want an error", in, got)
 		}
@@ -29,6 +35,7 @@ func TestParseMsec(t *testing.T) {
 func TestParseSec(t *testing.T) {
 	valid := map[string]time.Duration{
 		"10": 10 * time.Second, "1M": 30 * 24 * time.Hour, "1y": 365 * 24 * time.Hour, "1h": time.Hour,
+		"1h 5m": 65 * time.Minute, "1y 1M": 395 * 24 * time.Hour,
 	}
 	for in, want := range valid {
 		got, err := parseSec(in)
@@ -52,7 +59,7 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("parseSize(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "k", "1g", "1k1", "-1", "1.5k", " 1"} {
+	for _, in := range []string{"", "k", "1g", "1k1", "-1", "1.5k", " 1", "16 k", "16k ", "1 6k"} {
 		if got, err := parseSize(in); err == nil {
 			t.Errorf("parseSize(%q) = %v, want an error", in, got)
 		}

@@ -22,6 +22,8 @@ daemon off;
 pid %[1]s;
 error_log %[2]s info;
 
+events {}
+
 stream {
     log_format demo '$connection $upstream_addr $upstream_ssl_protocol '
                     '$upstream_ssl_cipher $upstream_ssl_verify '

@@ -171,7 +171,7 @@ func TestServerMetrics(t *testing.T) {
 	pPlain, pRefused, pTLS := port(0), port(1), port(2)
 
 	cfg, err := loadConfig(t, dir, fmt.Sprintf(`
-stream {
+events {} stream {
     upstream secure { server %s; server %s; }
     server { listen 127.0.0.1:%d; proxy_pass %s; }
     server { listen 127.0.0.1:%d; proxy_pass %s; proxy_connect_timeout 5s; }
@@ -286,7 +286,7 @@ stream {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	cfgBad, err := loadConfig(t, dir, fmt.Sprintf("stream { server { listen %s; proxy_pass %s; } }", busy.Addr(), plain))
+	cfgBad, err := loadConfig(t, dir, fmt.Sprintf("events {} stream { server { listen %s; proxy_pass %s; } }", busy.Addr(), plain))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ stream {
 		t.Fatal("reload onto a busy address succeeded")
 	}
 	h.svc.Reloads().Record(time.Now(), err)
-	cfgNext, err := loadConfig(t, dir, fmt.Sprintf("stream { server { listen 127.0.0.1:%d; proxy_pass %s; } }", pPlain, plain))
+	cfgNext, err := loadConfig(t, dir, fmt.Sprintf("events {} stream { server { listen 127.0.0.1:%d; proxy_pass %s; } }", pPlain, plain))
 	if err != nil {
 		t.Fatal(err)
 	}

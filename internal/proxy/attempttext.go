@@ -12,3 +12,12 @@ func AttemptErrorText(addr string, stage Stage, err error) string {
 // StageAction is nginx's log action for an attempt's stage: "connecting
 // to upstream" or "SSL handshaking to upstream".
 func StageAction(stage Stage) string { return stageAction(stage) }
+
+// UpstreamReadFailureText is the error-log message and action of a read
+// from a TLS upstream that failed after the handshake, in nginx's words:
+// "SSL_read() failed (SSL: error:0A00045C:...) while proxying and reading
+// from upstream" for an alert the upstream sent.
+func UpstreamReadFailureText(err error) string {
+	msg, action, _ := failureLine(flowFailure{err: err, upstream: true, tls: true})
+	return msg + " while " + action
+}

@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // pipeResult is what piping produced, for the access and error logs.
@@ -34,8 +32,8 @@ type flow struct {
 	rawSrc     syscall.RawConn
 	sock       *socketReader
 	tlsSrc     *tls.Conn
-	limiter    *rate.Limiter
-	trackFirst bool // record when the first byte arrives
+	limiter    flowLimiter // nil: unlimited
+	trackFirst bool        // record when the first byte arrives
 	fromUp     bool
 
 	read, written int64
@@ -97,11 +95,17 @@ func (h *Handler) pipe(ctx context.Context, s *Session, up *upstreamConn) pipeRe
 	downFlow := &flow{src: up.conn, dst: s.Client, srcSocket: up.conn == up.raw, trackFirst: true, fromUp: true}
 	upFlow.setDirect()
 	downFlow.setDirect()
-	if h.Proxy.UploadRate > 0 {
-		upFlow.limiter = rate.NewLimiter(rate.Limit(h.Proxy.UploadRate), p.bufSize)
+	start := s.Record.Start
+	if start.IsZero() {
+		start = h.now()
 	}
-	if h.Proxy.DownloadRate > 0 {
-		downFlow.limiter = rate.NewLimiter(rate.Limit(h.Proxy.DownloadRate), p.bufSize)
+	if rate := h.rate(s, up.peer.Addr, h.Proxy.UploadRate, h.UploadRate); rate > 0 {
+		l := newRateLimiter(rate, start, h.now)
+		l.account(len(s.Preread))
+		upFlow.limiter = l
+	}
+	if rate := h.rate(s, up.peer.Addr, h.Proxy.DownloadRate, h.DownloadRate); rate > 0 {
+		downFlow.limiter = newRateLimiter(rate, start, h.now)
 	}
 	if upFlow.limiter != nil || downFlow.limiter != nil {
 		p.ctx, p.cancel = context.WithCancel(context.Background())
@@ -242,18 +246,23 @@ func (p *pipeState) deliver(f *flow, b []byte) bool {
 		f.firstByte = time.Now()
 	}
 	f.read += int64(len(b))
-	if f.limiter != nil {
-		if err := f.limiter.WaitN(p.ctx, len(b)); err != nil {
-			f.err = err
+	for len(b) > 0 {
+		n := len(b)
+		if f.limiter != nil {
+			var err error
+			if n, err = f.limiter.Take(p.ctx, n); err != nil {
+				f.err = err
+				return false
+			}
+		}
+		nw, ew := f.dst.Write(b[:n])
+		f.written += int64(nw)
+		p.touch()
+		if ew != nil {
+			f.err, f.writeErr = ew, true
 			return false
 		}
-	}
-	nw, ew := f.dst.Write(b)
-	f.written += int64(nw)
-	p.touch()
-	if ew != nil {
-		f.err, f.writeErr = ew, true
-		return false
+		b = b[n:]
 	}
 	return true
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/straitproxy/strait/internal/accesslog"
+	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/errlog"
 	"github.com/straitproxy/strait/internal/upstream"
 )
@@ -36,20 +38,21 @@ func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, acces
 		sel.SetKey(h.HashKey.Append(nil, rec))
 	}
 	sel.LimitTries(h.Proxy.NextUpstreamTries)
+	local := h.localAddr(s)
 	start := h.now()
 	for {
 		peer, err := sel.Next()
 		if err != nil {
 			if errors.Is(err, upstream.ErrNoLiveUpstreams) {
-				s.Log.Error("no live upstreams", "action", actionConnecting,
-					"client", s.ClientText, "server", s.ServerText, "upstream", h.Group.Name())
+				s.Log.Error("no live upstreams", append([]any{"action", actionConnecting,
+					"client", s.ClientText, "server", s.ServerText, "upstream", h.Group.Name()}, bytesAttrs(0, 0, 0, 0)...)...)
 				rec.UpstreamGroup = h.Group.Name()
 			}
 			return nil, accesslog.Attempt{}, false
 		}
 		t0 := h.now()
 		att := accesslog.Attempt{Addr: peer.Addr}
-		conn, raw, ssl, stage, err := h.attempt(ctx, s, peer)
+		conn, raw, ssl, stage, err := h.attempt(ctx, s, peer, local)
 		rec.SSL = ssl
 		if err == nil {
 			sel.Connected(peer)
@@ -62,8 +65,8 @@ func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, acces
 			sel.Release(peer, false)
 			rec.Attempts = append(rec.Attempts, att)
 			if errors.Is(context.Cause(ctx), ErrShutdownTimeout) {
-				s.Log.Info(ErrShutdownTimeout.Error(), "action", stageAction(stage),
-					"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr)
+				s.Log.Info(ErrShutdownTimeout.Error(), append([]any{"action", stageAction(stage),
+					"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr}, bytesAttrs(0, 0, 0, 0)...)...)
 			}
 			return nil, att, false
 		}
@@ -72,8 +75,8 @@ func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, acces
 			// out): not the peer's fault either, and the next peer would
 			// fare no better. nginx logs it as an alert and ends the
 			// session with 500 (ngx_event_connect_peer returns NGX_ERROR).
-			s.Log.Log(ctx, errlog.LevelAlert, attemptErrorText(peer.Addr, stage, err), "action", actionConnecting,
-				"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr)
+			s.Log.Log(ctx, errlog.LevelAlert, attemptErrorText(peer.Addr, stage, err), append([]any{"action", actionConnecting,
+				"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr}, bytesAttrs(0, 0, 0, 0)...)...)
 			sel.Release(peer, false)
 			rec.Attempts = append(rec.Attempts, att)
 			rec.Status = 500
@@ -95,13 +98,13 @@ func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, acces
 
 // attempt dials peer, sends the PROXY header and runs the TLS handshake,
 // each step bounded by its own proxy_connect_timeout.
-func (h *Handler) attempt(ctx context.Context, s *Session, peer *upstream.Peer) (conn, raw net.Conn, ssl accesslog.UpstreamSSL, stage Stage, err error) {
+func (h *Handler) attempt(ctx context.Context, s *Session, peer *upstream.Peer, local net.Addr) (conn, raw net.Conn, ssl accesslog.UpstreamSSL, stage Stage, err error) {
 	network, addr := "tcp", peer.Addr
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
 		network, addr = "unix", path
 	}
 	dctx, cancel := h.withConnectTimeout(ctx)
-	raw, err = h.dial(dctx, network, addr)
+	raw, err = h.dial(dctx, network, addr, local)
 	cancel()
 	if err != nil {
 		return nil, nil, ssl, StageConnect, err
@@ -164,7 +167,8 @@ func (h *Handler) withConnectTimeout(ctx context.Context) (context.Context, cont
 	return context.WithTimeout(ctx, h.Proxy.ConnectTimeout)
 }
 
-func (h *Handler) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+// dial connects to addr from local (proxy_bind; nil: the system's choice).
+func (h *Handler) dial(ctx context.Context, network, addr string, local net.Addr) (net.Conn, error) {
 	if h.Dial != nil {
 		return h.Dial(ctx, network, addr)
 	}
@@ -174,29 +178,49 @@ func (h *Handler) dial(ctx context.Context, network, addr string) (net.Conn, err
 	if h.Proxy.SocketKeepalive {
 		d.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}
 	}
-	if network == "tcp" && h.Proxy.Bind != "" {
-		d.LocalAddr = bindAddr(h.Proxy.Bind)
+	if network == "tcp" && local != nil {
+		d.LocalAddr = local
 	}
 	return d.DialContext(ctx, network, addr)
 }
 
-// bindAddr parses proxy_bind's address ("10.0.0.1" or "10.0.0.1:5000"; a
-// trailing "transparent" is ignored).
-func bindAddr(s string) net.Addr {
-	s, _, _ = strings.Cut(s, " ")
-	if ip := net.ParseIP(strings.Trim(s, "[]")); ip != nil {
-		return &net.TCPAddr{IP: ip}
+// localAddr is the session's proxy_bind address: the constant, or the
+// value of the expression, evaluated once per session as nginx's
+// ngx_stream_proxy_set_local does. An empty value binds nothing; a value
+// that is not an address is logged ("invalid local address") and binds
+// nothing either.
+func (h *Handler) localAddr(s *Session) net.Addr {
+	if h.Bind == nil || s.Record == nil {
+		if h.Proxy.Bind == "" {
+			return nil
+		}
+		if a := config.ParseLocalAddr(h.Proxy.Bind); a != nil {
+			return a // a nil *net.TCPAddr must not become a non-nil net.Addr
+		}
+		return nil
 	}
-	if a, err := net.ResolveTCPAddr("tcp", s); err == nil {
+	v := h.Bind.Value(s.Record)
+	if v == "" {
+		return nil
+	}
+	if a := config.ParseLocalAddr(v); a != nil {
 		return a
 	}
+	s.Log.Error("invalid local address \""+v+"\"", "client", s.ClientText, "server", s.ServerText)
 	return nil
 }
 
-// logAttemptError logs a failed attempt in nginx's words.
+// logAttemptError logs a failed attempt in nginx's words, at nginx's
+// level: error, or what the handshake error says (a TLS alert nginx does
+// not count as ordinary is crit).
 func (h *Handler) logAttemptError(s *Session, peer *upstream.Peer, stage Stage, err error) {
-	s.Log.Error(attemptErrorText(peer.Addr, stage, err), "action", stageAction(stage),
-		"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr)
+	level := slog.LevelError
+	var lv interface{ Level() slog.Level }
+	if errors.As(err, &lv) {
+		level = lv.Level()
+	}
+	s.Log.Log(context.Background(), level, attemptErrorText(peer.Addr, stage, err), append([]any{"action", stageAction(stage),
+		"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr}, bytesAttrs(0, 0, 0, 0)...)...)
 }
 
 // stageAction is nginx's log action for an attempt's stage.

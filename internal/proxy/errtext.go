@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/straitproxy/strait/internal/errlog"
+	"github.com/straitproxy/strait/internal/tlsconf"
 )
 
 // Errno formats err's system error number the way nginx appends it to a
@@ -53,6 +54,11 @@ func failureLine(f flowFailure) (msg, action string, level slog.Level) {
 		level = slog.LevelError
 	}
 	reason := errlog.Errno(f.err)
+	if text, alertLevel, ok := tlsconf.AlertText(f.err); ok && f.tls {
+		// The upstream's TLS alert, in OpenSSL's words: "SSL_read()
+		// failed (SSL: error:0A00045C:...:SSL alert number 116)".
+		return call + " failed (" + text + ")", "proxying and " + dir + " " + side, alertLevel
+	}
 	if reason == "" {
 		reason = "(" + f.err.Error() + ")"
 	} else if !isPeerGone(f.err) {
@@ -83,8 +89,8 @@ func isPeerGone(err error) bool {
 }
 
 // logFlowFailure logs an I/O error that ended a session.
-func (h *Handler) logFlowFailure(s *Session, upstream string, f flowFailure) {
+func (h *Handler) logFlowFailure(s *Session, upstream string, f flowFailure, byteAttrs []any) {
 	msg, action, level := failureLine(f)
-	s.Log.Log(context.Background(), level, msg, "action", action,
-		"client", s.ClientText, "server", s.ServerText, "upstream", upstream)
+	s.Log.Log(context.Background(), level, msg, append([]any{"action", action,
+		"client", s.ClientText, "server", s.ServerText, "upstream", upstream}, byteAttrs...)...)
 }

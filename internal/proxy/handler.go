@@ -53,6 +53,14 @@ type Handler struct {
 	// Engine carries plain sessions (no TLS, no rate limits) on event
 	// loops; nil runs every session on goroutines.
 	Engine *Engine
+	// UploadRate and DownloadRate, when set, are proxy_upload_rate and
+	// proxy_download_rate written with variables: each session evaluates
+	// them as a size, and they replace Proxy's constant rates.
+	UploadRate, DownloadRate *vars.Expr
+	// Bind, when set, is proxy_bind written with variables: each session
+	// evaluates it once, before its first attempt, and replaces
+	// Proxy.Bind with the value (an empty value binds nothing).
+	Bind *vars.Expr
 	// OnAttemptFailed, when set, is told about every failed attempt with
 	// the step that failed and its error (for per-peer counters). Attempts
 	// cut by ctx are not failures and are not reported.
@@ -166,16 +174,28 @@ func (h *Handler) Serve(ctx context.Context, s *Session) {
 	if res.upstreamFirst {
 		who = "upstream"
 	}
+	byteAttrs := bytesAttrs(res.fromClient, res.toClient, res.fromUpstream, res.toUpstream)
 	if res.timedOut {
-		s.Log.Info(timedOutText("connection"), "action", actionProxying,
-			"client", s.ClientText, "server", s.ServerText, "upstream", up.peer.Addr)
+		// nginx ends a timed-out session without a "disconnected"
+		// line (ngx_stream_proxy_process_connection).
+		s.Log.Info(timedOutText("connection"), append([]any{"action", actionProxying,
+			"client", s.ClientText, "server", s.ServerText, "upstream", up.peer.Addr}, byteAttrs...)...)
+		return
 	}
 	for _, f := range res.failures {
-		h.logFlowFailure(s, up.peer.Addr, f)
+		h.logFlowFailure(s, up.peer.Addr, f, byteAttrs)
 	}
-	s.Log.Info(who+" disconnected",
-		"bytes_client", formatRS(res.fromClient, res.toClient),
-		"bytes_upstream", formatRS(res.fromUpstream, res.toUpstream))
+	s.Log.Info(who+" disconnected", byteAttrs...)
+}
+
+// bytesAttrs are nginx's ", bytes from/to client:R/S, bytes from/to
+// upstream:R/S". Its proxy module's log handler (ngx_stream_proxy_log_error)
+// ends every line a session logs once proxy_pass has taken it over with
+// them, connect and handshake failures included (all zero then: nothing
+// has moved yet); only "proxy ... connected to" goes without, and
+// "... disconnected" carries them in its message.
+func bytesAttrs(fromClient, toClient, fromUpstream, toUpstream int64) []any {
+	return []any{"bytes_client", formatRS(fromClient, toClient), "bytes_upstream", formatRS(fromUpstream, toUpstream)}
 }
 
 func formatRS(r, s int64) string {

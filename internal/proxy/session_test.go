@@ -316,6 +316,10 @@ func TestCancelCutsSession(t *testing.T) {
 	<-done
 }
 
+// TestRateLimitedCopyKeepsBytes sends 64 KiB each way at 1 MiB/s: the
+// limiter splits each buffer into paced chunks (the first second allows
+// all of it, each chunk delaying the next by its share of the second), and
+// the bytes must arrive whole and in order.
 func TestRateLimitedCopyKeepsBytes(t *testing.T) {
 	up := straittest.ServeTCP(t, straittest.Echo)
 	cfg := testProxyConfig()

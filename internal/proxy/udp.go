@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"github.com/straitproxy/strait/internal/config"
 	"net"
 	"strconv"
 	"time"
@@ -159,7 +160,7 @@ func (h *Handler) dialUDP(ctx context.Context, addr string) (*net.UDPConn, error
 	} else {
 		d := net.Dialer{}
 		if h.Proxy.Bind != "" {
-			if a, ok := bindAddr(h.Proxy.Bind).(*net.TCPAddr); ok {
+			if a := config.ParseLocalAddr(h.Proxy.Bind); a != nil {
 				d.LocalAddr = &net.UDPAddr{IP: a.IP, Port: a.Port}
 			}
 		}

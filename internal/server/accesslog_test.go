@@ -104,7 +104,7 @@ func TestFullDiskAlertsOnce(t *testing.T) {
 	up := straittest.ServeTCP(t, straittest.Echo)
 	ln, port := listenPort(t)
 	cfg := mustConfig(t, dir, fmt.Sprintf(`
-stream {
+events {} stream {
     %s
     server { listen 127.0.0.1:%s; proxy_pass %s; access_log /dev/full proxy; }
 }`, proxyFormat, port, up))

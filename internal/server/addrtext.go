@@ -12,6 +12,11 @@ func addrHost(a net.Addr) string {
 	case *net.TCPAddr:
 		return a.AddrPort().Addr().Unmap().String()
 	case *net.UnixAddr:
+		if a.Name == "@" {
+			// Go names an unnamed peer (a client that never bound its
+			// socket) "@"; nginx prints an empty path.
+			return "unix:"
+		}
 		return "unix:" + a.Name
 	}
 	return ""

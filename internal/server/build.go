@@ -89,6 +89,8 @@ func (srv *Server) buildBlock(snap, prev *snapshot, sc *config.Server, groups *g
 			return nil, err
 		}
 		b.handler.HashKey = snap.vars.hashKeys[b.handler.Group.Name()]
+		px := snap.vars.proxies[sc]
+		b.handler.UploadRate, b.handler.DownloadRate, b.handler.Bind = px.upload, px.download, px.bind
 		runs, err := healthRuns(sc, b.handler.Group, b.tls, snap.cfg.Stream.Matches)
 		if err != nil {
 			return nil, err

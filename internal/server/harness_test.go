@@ -26,6 +26,12 @@ func TestMain(m *testing.M) {
 func loadConfig(t testing.TB, dir, text string) (*config.Config, error) {
 	t.Helper()
 	text = strings.ReplaceAll(text, "{{dir}}", dir)
+	if !strings.Contains(text, "events") {
+		// nginx (and strait) require an events block; the tests here are
+		// about streams, so one is put on the first line, where it moves
+		// no line number an error message or log line refers to.
+		text = "events {} " + text
+	}
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)

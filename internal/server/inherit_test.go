@@ -23,7 +23,7 @@ func TestInheritedListenersServeTheirListen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := fmt.Sprintf(`stream {
+	conf := fmt.Sprintf(`events {} stream {
     server { listen %s; proxy_pass %s; }
     server { listen unix:%s; proxy_pass %s; }
 }`, addr, up, sock, up)
@@ -53,7 +53,7 @@ func TestInheritedListenersServeTheirListen(t *testing.T) {
 		}
 	}
 	// A reload without the listen closes the inherited socket like any.
-	if err := ts.Reload(mustConfig(t, dir, fmt.Sprintf(`stream { server { listen unix:%s; proxy_pass %s; } }`, sock, up))); err != nil {
+	if err := ts.Reload(mustConfig(t, dir, fmt.Sprintf(`events {} stream { server { listen unix:%s; proxy_pass %s; } }`, sock, up))); err != nil {
 		t.Fatal(err)
 	}
 	if c, err := net.Dial("tcp", addr); err == nil {
@@ -70,7 +70,7 @@ func TestUnmatchedInheritedListenersAreClosed(t *testing.T) {
 	up := straittest.ServeTCP(t, straittest.Say("ok"))
 	used, usedAddr := straittest.ListenAddr(t)
 	stray, strayAddr := straittest.ListenAddr(t)
-	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen %s; proxy_pass %s; } }`, usedAddr, up)), used, stray)
+	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`events {} stream { server { listen %s; proxy_pass %s; } }`, usedAddr, up)), used, stray)
 	if got := roundTrip(t, usedAddr, ""); got != "ok" {
 		t.Fatalf("through the used socket: %q", got)
 	}
@@ -90,7 +90,7 @@ func TestInheritedListenersClosedWhenNewFails(t *testing.T) {
 	dir := t.TempDir()
 	ln, addr := straittest.ListenAddr(t)
 	_, busyAddr := straittest.ListenAddr(t) // held: binding it fails New after the adoption
-	cfg := mustConfig(t, dir, fmt.Sprintf(`stream {
+	cfg := mustConfig(t, dir, fmt.Sprintf(`events {} stream {
     server { listen %s; proxy_pass 127.0.0.1:1; }
     server { listen %s; proxy_pass 127.0.0.1:1; }
 }`, addr, busyAddr))

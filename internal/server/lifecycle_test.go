@@ -148,7 +148,7 @@ func TestShutdownDrainsRunningSessions(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
 	ln, port := listenPort(t)
-	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
+	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`events {} stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
 	addr := "127.0.0.1:" + port
 	c := straittest.Dial(t, addr)
 	defer c.Close()
@@ -186,7 +186,7 @@ func TestShutdownCutsWhenContextEnds(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
 	ln, port := listenPort(t)
-	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
+	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`events {} stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
 	c := straittest.Dial(t, "127.0.0.1:"+port)
 	defer c.Close()
 	if err := echoOnce(c, "x"); err != nil {
@@ -207,7 +207,7 @@ func TestCloseCutsSessionsAtOnce(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
 	ln, port := listenPort(t)
-	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
+	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`events {} stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)), ln)
 	c := straittest.Dial(t, "127.0.0.1:"+port)
 	defer c.Close()
 	if err := echoOnce(c, "x"); err != nil {
@@ -228,7 +228,7 @@ func TestWorkerShutdownTimeoutCutsOldSessionsAfterReload(t *testing.T) {
 	dir := t.TempDir()
 	up := straittest.ServeTCP(t, straittest.Echo)
 	ln, port := listenPort(t)
-	text := fmt.Sprintf(`worker_shutdown_timeout 100ms; stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)
+	text := fmt.Sprintf(`worker_shutdown_timeout 100ms; events {} stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }`, port, up)
 	ts := startServer(t, mustConfig(t, dir, text), ln)
 	c := straittest.Dial(t, "127.0.0.1:"+port)
 	defer c.Close()
@@ -252,7 +252,7 @@ func TestReopenLogsAfterRename(t *testing.T) {
 	ln, port := listenPort(t)
 	srvCfg := mustConfig(t, dir, fmt.Sprintf(`
 error_log {{dir}}/error.log info;
-stream { %s server { listen 127.0.0.1:%s; proxy_pass %s; access_log {{dir}}/access.log proxy; } }`, proxyFormat, port, up))
+events {} stream { %s server { listen 127.0.0.1:%s; proxy_pass %s; access_log {{dir}}/access.log proxy; } }`, proxyFormat, port, up))
 	srv, err := New(srvCfg, Options{PID: 1, Inherited: []net.Listener{ln}})
 	if err != nil {
 		t.Fatal(err)

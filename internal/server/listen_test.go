@@ -32,7 +32,7 @@ func TestListenForms(t *testing.T) {
 	fmt.Sscan(straittest.Port(t, rng[0]), &r)
 	sock := filepath.Join(dir, "in.sock")
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
-stream {
+events {} stream {
     server { listen %s; proxy_pass %s; }
     server { listen 127.0.0.1:%s; proxy_pass %s; }
     server { listen 127.0.0.1:%d-%d so_keepalive=on backlog=16 rcvbuf=64k; proxy_pass %s; }
@@ -75,7 +75,7 @@ func TestBindErrorInNginxWords(t *testing.T) {
 	}
 	defer busy.Close()
 	addr := busy.Addr().String()
-	cfg := mustConfig(t, dir, fmt.Sprintf(`stream { server { listen %s; proxy_pass 127.0.0.1:1; } }`, addr))
+	cfg := mustConfig(t, dir, fmt.Sprintf(`events {} stream { server { listen %s; proxy_pass 127.0.0.1:1; } }`, addr))
 	_, err = New(cfg, Options{Logger: discardLogger()})
 	want := fmt.Sprintf("bind() to %s failed (98: Address already in use)", addr)
 	if err == nil || err.Error() != want {
@@ -93,7 +93,7 @@ func TestProxyProtocolOnListen(t *testing.T) {
 	})
 	ln, port := listenPort(t)
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
-stream {
+events {} stream {
     log_format pp '$status $proxy_protocol_addr:$proxy_protocol_port $remote_addr';
     server { listen 127.0.0.1:%s proxy_protocol; proxy_protocol_timeout 5s; proxy_pass %s; access_log {{dir}}/pp.log pp; }
 }`, port, up)), ln)

@@ -21,7 +21,7 @@ func TestProcessLogFollowsReload(t *testing.T) {
 	up := straittest.ServeTCP(t, straittest.Echo)
 	ln, port := listenPort(t)
 	conf := func(errorLog string) string {
-		return fmt.Sprintf("error_log %s info;\nstream { server { listen 127.0.0.1:%s; proxy_pass %s; } }\n", errorLog, port, up)
+		return fmt.Sprintf("error_log %s info;\nevents {} stream { server { listen 127.0.0.1:%s; proxy_pass %s; } }\n", errorLog, port, up)
 	}
 	aLog, bLog := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
 	sw := errlog.NewSwitch(slog.DiscardHandler)
@@ -73,7 +73,7 @@ func TestProcessLogReopens(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "error.log")
 	ln, port := listenPort(t)
-	cfg := mustConfig(t, dir, fmt.Sprintf("error_log %s info;\nstream { server { listen 127.0.0.1:%s; proxy_pass 127.0.0.1:1; } }\n", path, port))
+	cfg := mustConfig(t, dir, fmt.Sprintf("error_log %s info;\nevents {} stream { server { listen 127.0.0.1:%s; proxy_pass 127.0.0.1:1; } }\n", path, port))
 	sw := errlog.NewSwitch(slog.DiscardHandler)
 	defer sw.Close()
 	srv, err := New(cfg, Options{PID: 1, ProcessLog: sw, Inherited: []net.Listener{ln}})

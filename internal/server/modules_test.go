@@ -40,7 +40,7 @@ func TestRealIPSetReturnInSessions(t *testing.T) {
 	dir := t.TempDir()
 	trustedSock, untrustedSock := filepath.Join(dir, "t.sock"), filepath.Join(dir, "u.sock")
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
-stream {
+events {} stream {
     log_format l '$status $remote_addr $realip_remote_addr $bytes_sent $who';
     geo $where { default far; 10.0.0.0/8 ten; 2001:db8::/32 doc; }
     limit_conn_zone $who zone=per:1m;
@@ -116,7 +116,7 @@ func TestRealIPReachesUpstreamAndLastHandlerWins(t *testing.T) {
 		io.WriteString(c, "upstream got "+line)
 	})
 	startServer(t, mustConfig(t, dir, fmt.Sprintf(`
-stream {
+events {} stream {
     set_real_ip_from 127.0.0.0/8;
     server { listen %s proxy_protocol; return "never"; proxy_pass %s; proxy_protocol on; }
     server { listen unix:%s; proxy_pass %s; return "returned"; }

@@ -23,7 +23,7 @@ import (
 // from the PROXY header the test sends: so each connection is a key the
 // test chooses.
 const modulesConfig = `
-stream {
+events {} stream {
     set_real_ip_from unix:;
     split_clients "${remote_addr}AAA" $variant {
         0.5%   .one;
@@ -199,7 +199,7 @@ func TestModulesAgreeWithNginx(t *testing.T) {
 	ngxDir := t.TempDir()
 	ngxSock := filepath.Join(ngxDir, "n.sock")
 	conf := filepath.Join(ngxDir, "nginx.conf")
-	text := "load_module " + nginxStreamModule + ";\nevents {}\n" + strings.ReplaceAll(modulesConfig, "{{sock}}", ngxSock)
+	text := "load_module " + nginxStreamModule + ";\n" + strings.ReplaceAll(modulesConfig, "{{sock}}", ngxSock)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 // with every parameter, to one syslog receiver. {{syslog}}, {{listen1}},
 // {{listen2}} and {{upstream}} are filled in.
 const syslogConfig = `
-stream {
+events {} stream {
     error_log syslog:server={{syslog}},facility=user,severity=crit,tag=errt error;
     log_format f '$remote_addr $status "$upstream_addr" $bytes_received $protocol';
     server {
@@ -114,7 +114,7 @@ func TestSyslogAgreesWithNginx(t *testing.T) {
 	ngxDir := t.TempDir()
 	nln1, n1 := listenPort(t)
 	nln2, n2 := listenPort(t)
-	text := "load_module " + nginxStreamModule + ";\nevents {}\n" + fill(syslogConfig, ngxRecv.addr(), n1, n2)
+	text := "load_module " + nginxStreamModule + ";\n" + fill(syslogConfig, ngxRecv.addr(), n1, n2)
 	stderr := startNginx(t, nginx, ngxDir, text, nln1, nln2)
 	waitFor(t, "nginx to listen", func() bool {
 		c, err := net.Dial("tcp", "127.0.0.1:"+n1)

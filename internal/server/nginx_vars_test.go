@@ -18,7 +18,7 @@ const nginxStreamModule = "/usr/lib/nginx/modules/ngx_stream_module.so"
 // by limit_conn. {{listen1}}, {{listen2}}, {{upstream}} and {{dir}} are
 // filled in.
 const varsConfig = `
-stream {
+events {} stream {
     map $upstream_addr $early { default "early<$upstream_addr>"; }
     map $upstream_addr $late {
         ~:(?<upport>\d+)$  "port-$upport";
@@ -74,7 +74,7 @@ func TestVariablesAgreeWithNginx(t *testing.T) {
 	ngxDir := t.TempDir()
 	nln1, n1 := listenPort(t)
 	nln2, n2 := listenPort(t)
-	text := "load_module " + nginxStreamModule + ";\nevents {}\n" + fill(ngxDir, varsConfig, n1, n2)
+	text := "load_module " + nginxStreamModule + ";\n" + fill(ngxDir, varsConfig, n1, n2)
 	stderr := startNginx(t, nginx, ngxDir, text, nln1, nln2)
 	waitFor(t, "nginx to listen", func() bool {
 		c, err := net.Dial("tcp", "127.0.0.1:"+n1)

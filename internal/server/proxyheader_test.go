@@ -25,7 +25,7 @@ func TestProxyHeaderJudgedWithoutWaitingForTimeout(t *testing.T) {
 		io.WriteString(c, "upstream got "+b)
 	})
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
-stream {
+events {} stream {
     log_format pp '$status $proxy_protocol_addr';
     server {
         listen unix:%s proxy_protocol;

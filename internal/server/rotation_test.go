@@ -33,7 +33,7 @@ func TestCertificateRotationUnderLoad(t *testing.T) {
 			files.Write(proxySSLFiles(t, first, []*testpki.CA{upRoot}))
 			sock := files.Path("strait.sock")
 			cfg := mustConfig(t, t.TempDir(), fmt.Sprintf(`
-stream {
+events {} stream {
     proxy_ssl on;
     proxy_ssl_certificate %s;
     proxy_ssl_certificate_key %s;
@@ -146,11 +146,11 @@ func TestWatcherFollowsTheRunningConfiguration(t *testing.T) {
 	files.Write(proxySSLFiles(t, root.Issue(t, testpki.Spec{Client: true}), []*testpki.CA{root}))
 	dir := t.TempDir()
 	tlsConf := mustConfig(t, dir, fmt.Sprintf(`
-stream {
+events {} stream {
     server { listen unix:%s/a.sock; proxy_pass 127.0.0.1:9; proxy_ssl on;
              proxy_ssl_certificate %s; proxy_ssl_certificate_key %s; }
 }`, dir, files.Path("client.crt"), files.Path("client.key")))
-	plainConf := mustConfig(t, dir, fmt.Sprintf(`stream { server { listen unix:%s/a.sock; proxy_pass 127.0.0.1:9; } }`, dir))
+	plainConf := mustConfig(t, dir, fmt.Sprintf(`events {} stream { server { listen unix:%s/a.sock; proxy_pass 127.0.0.1:9; } }`, dir))
 	watching := func(s *snapshot) bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()

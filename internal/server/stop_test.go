@@ -75,7 +75,7 @@ func TestStopEndsSessionsWaitingForProxyHeader(t *testing.T) {
 			// A header that never comes would hold the session for an hour.
 			cfg := mustConfig(t, dir, fmt.Sprintf(`
 worker_shutdown_timeout 100ms;
-stream {
+events {} stream {
     log_format st $status;
     server {
         listen unix:%s proxy_protocol;
@@ -132,7 +132,7 @@ func TestStopEndsSessionsWaitingForUpstreamHandshake(t *testing.T) {
 			})
 			cfg := mustConfig(t, dir, fmt.Sprintf(`
 worker_shutdown_timeout 100ms;
-stream {
+events {} stream {
     log_format st $status;
     server {
         listen unix:%s;

@@ -77,7 +77,7 @@ func TestTLSToUpstreams(t *testing.T) {
 	lnMixed, pMixed := listenPort(t)
 	lnBad, pBad := listenPort(t)
 	ts := startServer(t, mustConfig(t, dir, fmt.Sprintf(`
-stream {
+events {} stream {
     log_format ssl '$status "$upstream_addr" $upstream_ssl_protocol $upstream_ssl_cipher $upstream_ssl_session_reused $upstream_ssl_verify $upstream_ssl_server_name';
     upstream mixed { server %s; server %s; }
     upstream allbad { server %s; server %s; }

@@ -23,7 +23,12 @@ type streamVars struct {
 	returns map[*config.Server]*vars.Expr   // return values by server block
 	// hashKeys are the keys of upstreams balanced by hash, by name.
 	hashKeys map[string]*vars.Expr
+	proxies  map[*config.Server]proxyExprs // proxy_* values with variables by server block
 }
+
+// proxyExprs are a block's proxy_upload_rate, proxy_download_rate and
+// proxy_bind when they contain variables; nil when constant.
+type proxyExprs struct{ upload, download, bind *vars.Expr }
 
 // setStep is one compiled set directive.
 type setStep struct {
@@ -59,6 +64,7 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 		returns: map[*config.Server]*vars.Expr{},
 
 		hashKeys: map[string]*vars.Expr{},
+		proxies:  map[*config.Server]proxyExprs{},
 	}
 	type compileStep struct {
 		file string
@@ -107,6 +113,24 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 					sv.sets[srv] = append(sv.sets[srv], setStep{v: v, value: e})
 				}
 				return nil
+			}})
+		}
+		for _, r := range []struct {
+			text string
+			pos  ngxconf.Pos
+			set  func(proxyExprs, *vars.Expr) proxyExprs
+		}{
+			{srv.Proxy.UploadRateVar, srv.Proxy.UploadRatePos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.upload = e; return r }},
+			{srv.Proxy.DownloadRateVar, srv.Proxy.DownloadRatePos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.download = e; return r }},
+			{srv.Proxy.BindVar, srv.Proxy.BindPos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.bind = e; return r }},
+		} {
+			if r.text == "" {
+				continue
+			}
+			steps = append(steps, compileStep{r.pos.File, r.pos.Line, func() error {
+				e, err := reg.CompileAt(r.text, r.pos)
+				sv.proxies[srv] = r.set(sv.proxies[srv], e)
+				return err
 			}})
 		}
 		if r := srv.Return; r != nil {

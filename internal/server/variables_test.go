@@ -29,7 +29,7 @@ func TestUnknownVariableIsAConfigError(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			text := "stream {\n    " + tt.stream + "\n    " + fmt.Sprintf(server, tt.srv) + "\n}\n"
+			text := "events {} stream {\n    " + tt.stream + "\n    " + fmt.Sprintf(server, tt.srv) + "\n}\n"
 			cfg := mustConfig(t, dir, text)
 			want := fmt.Sprintf(`unknown "nope" variable in %s:%d`, filepath.Join(dir, "nginx.conf"), tt.line)
 			if err := CheckVariables(cfg); err == nil || err.Error() != want {
@@ -52,7 +52,7 @@ func TestMapOfUpstreamAddrThroughSessions(t *testing.T) {
 	lnOK, pOK := listenPort(t)
 	ln502, p502 := listenPort(t)
 	cfg := mustConfig(t, dir, fmt.Sprintf(`
-stream {
+events {} stream {
     map $upstream_addr $early { default "early<$upstream_addr>"; }
     map $upstream_addr $late {
         ~:(?<upport>\d+)$  "port-$upport";

@@ -66,9 +66,16 @@ type Info struct {
 
 // NewClient compiles s. defaultName is the host part of proxy_pass, used
 // for verification (and SNI) when proxy_ssl_name is unset.
+//
+// Its errors end with " in FILE:LINE" of the directive they are about.
 func NewClient(s config.ProxySSL, defaultName string) (*Client, error) {
+	c, err := compileClient(s, defaultName)
+	return c, positioned(err, &s)
+}
+
+func compileClient(s config.ProxySSL, defaultName string) (*Client, error) {
 	if len(s.Pins) > 0 && !s.Verify {
-		return nil, errPinsWithoutVerify
+		return nil, about(errPinsWithoutVerify, pinPos)
 	}
 	c := &Client{settings: s, name: s.Name, verify: s.Verify, reuse: s.SessionReuse, now: time.Now, pins: s.Pins}
 	if c.name == "" {
@@ -93,7 +100,7 @@ func NewClient(s config.ProxySSL, defaultName string) (*Client, error) {
 	}
 	if s.Ciphers != "" {
 		if cfg.CipherSuites, err = cipherlist.Evaluate(s.Ciphers); err != nil {
-			return nil, fmt.Errorf("invalid proxy_ssl_ciphers %q: %w", s.Ciphers, err)
+			return nil, about(fmt.Errorf("invalid proxy_ssl_ciphers %q: %w", s.Ciphers, err), ciphersPos)
 		}
 	}
 	if err = applyConfCommands(cfg, s.ConfCommands); err != nil {
@@ -101,7 +108,7 @@ func NewClient(s config.ProxySSL, defaultName string) (*Client, error) {
 	}
 	level := securityLevel(s.Ciphers)
 	if err = restrictGroups(cfg, level); err != nil {
-		return nil, fmt.Errorf("invalid proxy_ssl_ciphers %q: %w", s.Ciphers, err)
+		return nil, about(fmt.Errorf("invalid proxy_ssl_ciphers %q: %w", s.Ciphers, err), ciphersPos)
 	}
 	c.proto = cfg
 	c.files = filesOf(s)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/straitproxy/strait/internal/errlog"
 )
@@ -43,8 +44,21 @@ func (e *HandshakeError) Error() string {
 	case errors.Is(e.Err, io.EOF) || errors.Is(e.Err, io.ErrUnexpectedEOF):
 		return "peer closed connection in SSL handshake"
 	default:
+		if text, _, ok := AlertText(e.Err); ok {
+			return "SSL_do_handshake() failed (" + text + ")"
+		}
 		return fmt.Sprintf("SSL_do_handshake() failed (%v)", e.Err)
 	}
+}
+
+// Level is the level nginx logs the failure at: crit for a peer's alert
+// that nginx does not count as ordinary (unrecognized_name, for one), else
+// error.
+func (e *HandshakeError) Level() slog.Level {
+	if _, level, ok := AlertText(e.Err); ok && !e.Verify {
+		return level
+	}
+	return errlog.LevelError
 }
 
 func (e *HandshakeError) Unwrap() error { return e.Err }

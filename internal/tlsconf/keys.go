@@ -24,29 +24,31 @@ func loadKeyPair(certPath, keyPath, passwordPath string) (*tls.Certificate, erro
 // "data:" followed by the PEM text; errors then never show the text.
 func loadKeyPairFor(prefix, certPath, keyPath, passwordPath string) (*tls.Certificate, error) {
 	if keyPath == "" {
-		return nil, fmt.Errorf("no \"%s_certificate_key\" is defined for certificate %q", prefix, shown(certPath))
+		return nil, about(fmt.Errorf("no \"%s_certificate_key\" is defined for certificate %q", prefix, shown(certPath)), certificatePos)
 	}
 	certs, err := loadCertificates("certificate", certPath)
 	if err != nil {
-		return nil, err
+		return nil, about(err, certificatePos)
 	}
 	var passwords [][]byte
 	if passwordPath != "" {
 		if passwords, err = readPasswords(passwordPath); err != nil {
-			return nil, err
+			return nil, about(err, passwordPos)
 		}
 	}
 	data, err := readFile(keyPath)
 	if err != nil {
-		return nil, fmt.Errorf("cannot load certificate key %q: %w", shown(keyPath), err)
+		return nil, about(fmt.Errorf("cannot load certificate key %q: %w", shown(keyPath), err), keyPos)
 	}
 	key, err := parseKey(data, passwords, prefix)
 	if err != nil {
-		return nil, fmt.Errorf("cannot load certificate key %q: PEM_read_bio_PrivateKey() failed (%w)", shown(keyPath), err)
+		// A wrong passphrase is reported here too: it is the key that
+		// cannot be loaded.
+		return nil, about(fmt.Errorf("cannot load certificate key %q: PEM_read_bio_PrivateKey() failed (%w)", shown(keyPath), err), keyPos)
 	}
 	pub, ok := certs[0].PublicKey.(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(key.Public()) {
-		return nil, fmt.Errorf("SSL_CTX_use_PrivateKey(%q) failed (key values mismatch) for certificate %q", shown(keyPath), shown(certPath))
+		return nil, about(fmt.Errorf("SSL_CTX_use_PrivateKey(%q) failed (key values mismatch) for certificate %q", shown(keyPath), shown(certPath)), keyPos)
 	}
 	c := &tls.Certificate{PrivateKey: key, Leaf: certs[0]}
 	for _, x := range certs {

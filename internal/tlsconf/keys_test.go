@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/ngxconf"
 	"github.com/straitproxy/strait/internal/testpki"
 )
 
@@ -94,50 +95,56 @@ func TestNewClientErrors(t *testing.T) {
 		want string
 	}{
 		{"missing certificate", func(s *config.ProxySSL) { s.Certificate, s.CertificateKey = missing, keyA },
-			`cannot load certificate "` + missing + `": open() failed (2: No such file or directory)`},
+			`cannot load certificate "` + missing + `": open() failed (2: No such file or directory)` + " in s.conf:2"},
 		{"missing key", func(s *config.ProxySSL) { s.Certificate, s.CertificateKey = certA, missing },
-			`cannot load certificate key "` + missing + `": open() failed (2: No such file or directory)`},
+			`cannot load certificate key "` + missing + `": open() failed (2: No such file or directory)` + " in s.conf:3"},
 		{"certificate without key", func(s *config.ProxySSL) { s.Certificate = certA },
-			`no "proxy_ssl_certificate_key" is defined for certificate "` + certA + `"`},
+			`no "proxy_ssl_certificate_key" is defined for certificate "` + certA + `"` + " in s.conf:2"},
 		{"no certificate in file", func(s *config.ProxySSL) { s.Certificate, s.CertificateKey = garbage, keyA },
-			`cannot load certificate "` + garbage + `": PEM_read_bio_X509() failed (no PEM certificate found)`},
+			`cannot load certificate "` + garbage + `": PEM_read_bio_X509() failed (no PEM certificate found)` + " in s.conf:2"},
 		{"no key in file", func(s *config.ProxySSL) { s.Certificate, s.CertificateKey = certA, garbage },
-			`cannot load certificate key "` + garbage + `": PEM_read_bio_PrivateKey() failed (no PEM private key found)`},
+			`cannot load certificate key "` + garbage + `": PEM_read_bio_PrivateKey() failed (no PEM private key found)` + " in s.conf:3"},
 		{"key mismatch", func(s *config.ProxySSL) { s.Certificate, s.CertificateKey = certA, keyB },
-			`SSL_CTX_use_PrivateKey("` + keyB + `") failed (key values mismatch) for certificate "` + certA + `"`},
+			`SSL_CTX_use_PrivateKey("` + keyB + `") failed (key values mismatch) for certificate "` + certA + `"` + " in s.conf:3"},
 		{"missing password file", func(s *config.ProxySSL) { s.Certificate, s.CertificateKey, s.PasswordFile = certA, keyA, missing },
-			`cannot read password file "` + missing + `": open() failed (2: No such file or directory)`},
+			`cannot read password file "` + missing + `": open() failed (2: No such file or directory)` + " in s.conf:4"},
 		{"empty password file", func(s *config.ProxySSL) { s.Certificate, s.CertificateKey, s.PasswordFile = certA, keyA, empty },
-			`no password found in "` + empty + `"`},
+			`no password found in "` + empty + `"` + " in s.conf:4"},
 		{"verify without trusted", func(s *config.ProxySSL) { s.Verify = true },
-			`no proxy_ssl_trusted_certificate for proxy_ssl_verify`},
+			`no proxy_ssl_trusted_certificate for proxy_ssl_verify` + " in s.conf:7"},
 		{"missing trusted", func(s *config.ProxySSL) { s.Verify, s.TrustedCertificate = true, missing },
-			`cannot load trusted certificate "` + missing + `": open() failed (2: No such file or directory)`},
+			`cannot load trusted certificate "` + missing + `": open() failed (2: No such file or directory)` + " in s.conf:5"},
 		{"missing CRL", func(s *config.ProxySSL) { s.Verify, s.TrustedCertificate, s.CRL = true, certA, missing },
-			`cannot load CRL "` + missing + `": open() failed (2: No such file or directory)`},
+			`cannot load CRL "` + missing + `": open() failed (2: No such file or directory)` + " in s.conf:6"},
 		{"CRL file without CRL", func(s *config.ProxySSL) { s.Verify, s.TrustedCertificate, s.CRL = true, certA, certA },
-			`cannot load CRL "` + certA + `": no PEM CRL found`},
+			`cannot load CRL "` + certA + `": no PEM CRL found` + " in s.conf:6"},
 		{"SSLv3", func(s *config.ProxySSL) { s.Protocols = []string{"SSLv3", "TLSv1.2"} },
-			`SSLv3 is not supported: strait's TLS stack does not implement SSL`},
+			`SSLv3 is not supported: strait's TLS stack does not implement SSL` + " in s.conf:1"},
 		{"SSLv2", func(s *config.ProxySSL) { s.Protocols = []string{"SSLv2"} },
-			`SSLv2 is not supported: strait's TLS stack does not implement SSL`},
+			`SSLv2 is not supported: strait's TLS stack does not implement SSL` + " in s.conf:1"},
 		{"unknown protocol", func(s *config.ProxySSL) { s.Protocols = []string{"TLSv2"} },
-			`invalid protocol "TLSv2" in proxy_ssl_protocols`},
+			`invalid protocol "TLSv2" in proxy_ssl_protocols` + " in s.conf:1"},
 		{"unsupported conf command", func(s *config.ProxySSL) { s.ConfCommands = [][2]string{{"Options", "-SessionTicket"}} },
-			`proxy_ssl_conf_command "Options" is not supported`},
+			`proxy_ssl_conf_command "Options" is not supported` + " in s.conf:9"},
 		{"unknown group", func(s *config.ProxySSL) { s.ConfCommands = [][2]string{{"Groups", "X25519:ffdhe2048"}} },
-			`proxy_ssl_conf_command "Groups": unsupported group "ffdhe2048"`},
+			`proxy_ssl_conf_command "Groups": unsupported group "ffdhe2048"` + " in s.conf:9"},
 		{"conf command SSLv3", func(s *config.ProxySSL) { s.ConfCommands = [][2]string{{"MinProtocol", "SSLv3"}} },
-			`proxy_ssl_conf_command "MinProtocol": SSLv3 is not supported: strait's TLS stack does not implement SSL`},
+			`proxy_ssl_conf_command "MinProtocol": SSLv3 is not supported: strait's TLS stack does not implement SSL` + " in s.conf:9"},
 		{"conf command min above max", func(s *config.ProxySSL) {
 			s.ConfCommands = [][2]string{{"MinProtocol", "TLSv1.3"}, {"MaxProtocol", "TLSv1.2"}}
 		},
-			`proxy_ssl_conf_command: minimum protocol TLSv1.3 is above maximum TLSv1.2`},
+			`proxy_ssl_conf_command: minimum protocol TLSv1.3 is above maximum TLSv1.2` + " in s.conf:10"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := config.ProxySSL{Enabled: true, SessionReuse: true, Ciphers: "DEFAULT"}
 			tt.edit(&s)
+			// Every error ends with the position of the directive it
+			// is about; protocols errors fall back to proxy_ssl's.
+			at := func(line int) ngxconf.Pos { return ngxconf.Pos{File: "s.conf", Line: line} }
+			s.Pos, s.CertificatePos, s.KeyPos, s.PasswordPos = at(1), at(2), at(3), at(4)
+			s.TrustedPos, s.CRLPos, s.VerifyPos, s.CiphersPos = at(5), at(6), at(7), at(8)
+			s.ConfCommandPos = []ngxconf.Pos{at(9), at(10)}
 			_, err := NewClient(s, "backend")
 			wantErr(t, err, tt.want)
 		})
@@ -149,8 +156,10 @@ func TestNewClientErrors(t *testing.T) {
 		}
 	})
 	t.Run("bad cipher string", func(t *testing.T) {
-		_, err := NewClient(config.ProxySSL{Enabled: true, Ciphers: "NOSUCHCIPHER"}, "x")
-		if err == nil || !strings.HasPrefix(err.Error(), `invalid proxy_ssl_ciphers "NOSUCHCIPHER": `) {
+		at := ngxconf.Pos{File: "s.conf", Line: 8}
+		_, err := NewClient(config.ProxySSL{Enabled: true, Ciphers: "NOSUCHCIPHER", CiphersPos: at}, "x")
+		if err == nil || !strings.HasPrefix(err.Error(), `invalid proxy_ssl_ciphers "NOSUCHCIPHER": `) ||
+			!strings.HasSuffix(err.Error(), " in s.conf:8") {
 			t.Fatalf("error = %v", err)
 		}
 	})

@@ -72,7 +72,7 @@ func loadMaterial(s config.ProxySSL) (*material, error) {
 			x := cert.Leaf
 			if i > 0 {
 				if x, err = x509.ParseCertificate(der); err != nil {
-					return nil, fmt.Errorf("cannot load certificate %q: %w", s.Certificate, err)
+					return nil, about(fmt.Errorf("cannot load certificate %q: %w", s.Certificate, err), certificatePos)
 				}
 			}
 			role := RoleClient
@@ -86,11 +86,11 @@ func loadMaterial(s config.ProxySSL) (*material, error) {
 		return m, nil
 	}
 	if s.TrustedCertificate == "" {
-		return nil, errors.New("no proxy_ssl_trusted_certificate for proxy_ssl_verify")
+		return nil, about(errors.New("no proxy_ssl_trusted_certificate for proxy_ssl_verify"), verifyPos)
 	}
 	store, err := loadCertificates("trusted certificate", s.TrustedCertificate)
 	if err != nil {
-		return nil, err
+		return nil, about(err, trustedPos)
 	}
 	for _, x := range store {
 		m.certs = append(m.certs, certificateFact(s.TrustedCertificate, RoleCA, x))
@@ -99,10 +99,10 @@ func loadMaterial(s config.ProxySSL) (*material, error) {
 		sigs: newSignatureCache(), facts: newFactsCache()}
 	if s.CRL != "" {
 		if m.chain.crls, err = loadCRLs(s.CRL); err != nil {
-			return nil, err
+			return nil, about(err, crlPos)
 		}
 		if err = checkCRLIssuers(s.CRL, m.chain.crls, store); err != nil {
-			return nil, err
+			return nil, about(err, crlPos)
 		}
 		m.chain.check = true
 		for _, crl := range m.chain.crls {

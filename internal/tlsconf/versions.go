@@ -92,7 +92,7 @@ var curveIDs = map[string]tls.CurveID{
 // the rest. Command names are case-insensitive, as in an OpenSSL
 // configuration file.
 func applyConfCommands(cfg *tls.Config, cmds [][2]string) error {
-	for _, c := range cmds {
+	for i, c := range cmds {
 		name, value := c[0], c[1]
 		switch strings.ToLower(name) {
 		case "groups", "curves":
@@ -100,7 +100,7 @@ func applyConfCommands(cfg *tls.Config, cmds [][2]string) error {
 			for _, g := range strings.Split(value, ":") {
 				id, ok := curveIDs[strings.ToLower(strings.TrimSpace(g))]
 				if !ok {
-					return fmt.Errorf("proxy_ssl_conf_command %q: unsupported group %q", name, g)
+					return about(fmt.Errorf("proxy_ssl_conf_command %q: unsupported group %q", name, g), confCommandPos(i))
 				}
 				ids = append(ids, id)
 			}
@@ -108,7 +108,7 @@ func applyConfCommands(cfg *tls.Config, cmds [][2]string) error {
 		case "minprotocol", "maxprotocol":
 			v, err := protocolVersion(value)
 			if err != nil {
-				return fmt.Errorf("proxy_ssl_conf_command %q: %w", name, err)
+				return about(fmt.Errorf("proxy_ssl_conf_command %q: %w", name, err), confCommandPos(i))
 			}
 			if strings.EqualFold(name, "minprotocol") {
 				cfg.MinVersion = v
@@ -116,12 +116,12 @@ func applyConfCommands(cfg *tls.Config, cmds [][2]string) error {
 				cfg.MaxVersion = v
 			}
 		default:
-			return fmt.Errorf("proxy_ssl_conf_command %q is not supported", name)
+			return about(fmt.Errorf("proxy_ssl_conf_command %q is not supported", name), confCommandPos(i))
 		}
 	}
 	if cfg.MinVersion > cfg.MaxVersion {
-		return fmt.Errorf("proxy_ssl_conf_command: minimum protocol %s is above maximum %s",
-			protocolName(cfg.MinVersion), protocolName(cfg.MaxVersion))
+		return about(fmt.Errorf("proxy_ssl_conf_command: minimum protocol %s is above maximum %s",
+			protocolName(cfg.MinVersion), protocolName(cfg.MaxVersion)), confCommandPos(len(cmds)-1))
 	}
 	return nil
 }

@@ -74,6 +74,9 @@ type peerSet struct {
 	// session gets no second try.
 	single   bool
 	balancer Balancer
+	// tries is the tries a session starts with: the peers, primary and
+	// backup, that are not down.
+	tries int
 }
 
 // Peer is one address of a server. Name, Addr and Backup are its identity
@@ -185,6 +188,9 @@ func (g *Group) newPeerSetLocked(specs []ServerSpec) (*peerSet, error) {
 			// A weight lowered by the new configuration bounds the
 			// effective weight at once.
 			p.st.effectiveWeight = min(p.st.effectiveWeight, p.cfg.weight)
+			if !s.Down {
+				set.tries++
+			}
 			if s.Backup {
 				set.backup = append(set.backup, p)
 				continue

@@ -33,6 +33,10 @@ type Selection struct {
 	// tried is indexed by position in the current tier.
 	tried []bool
 	tries int
+	// started is set by the first Next: nginx makes a session's first
+	// attempt whatever its tries, so a group whose peers are all down
+	// reports "no live upstreams" rather than running out of tries.
+	started bool
 	// held are peers returned by Next and not yet released.
 	held []*Peer
 
@@ -47,7 +51,10 @@ type Selection struct {
 }
 
 // NewSelection starts a session's peer selection. Its tries start at the
-// number of primary plus backup peers, as nginx sets peer.tries.
+// number of primary plus backup peers that are not down, as nginx sets
+// peer.tries (ngx_stream_upstream_tries: peers->tries counts only servers
+// without "down"): with "server a; server b down;" a failed a ends the
+// session.
 func (g *Group) NewSelection() *Selection {
 	g.z.mu.Lock()
 	set := g.set
@@ -56,7 +63,7 @@ func (g *Group) NewSelection() *Selection {
 		g:     g,
 		set:   set,
 		tried: make([]bool, max(len(set.primary), len(set.backup))),
-		tries: len(set.primary) + len(set.backup),
+		tries: set.tries,
 	}
 }
 
@@ -67,7 +74,7 @@ func (s *Selection) SetKey(key []byte) {
 }
 
 // Tries returns how many attempts the session may still make: the number
-// of peers at first, one less after each Release, and zero after releasing
+// of peers not down at first, one less after each Release, and zero after releasing
 // the peer of a single-peer group (nginx gives such a group no second try).
 // A proxy stops retrying when it reaches zero.
 func (s *Selection) Tries() int { return s.tries }
@@ -85,9 +92,10 @@ func (s *Selection) LimitTries(n int) {
 // ErrNoLiveUpstreams when no peer is selectable and ErrTriesExhausted when
 // the session has no tries left.
 func (s *Selection) Next() (*Peer, error) {
-	if s.tries == 0 {
+	if s.tries == 0 && s.started {
 		return nil, ErrTriesExhausted
 	}
+	s.started = true
 	g := s.g
 	g.z.mu.Lock()
 	defer g.z.mu.Unlock()

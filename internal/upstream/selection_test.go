@@ -39,8 +39,17 @@ func TestSessionTriesEachPeerOnce(t *testing.T) {
 			2, "a b", ErrTriesExhausted},
 		{"then backups", []ServerSpec{spec("a"), spec("x", backup), spec("b"), spec("y", backup)},
 			4, "a b x y", ErrTriesExhausted},
-		{"down counts in tries", []ServerSpec{spec("a"), spec("b", down), spec("c")},
-			3, "a c", ErrNoLiveUpstreams},
+		{"down does not count in tries", []ServerSpec{spec("a"), spec("b", down), spec("c")},
+			2, "a c", ErrTriesExhausted},
+		{"a down peer ends the session", []ServerSpec{spec("a"), spec("b", down)},
+			1, "a", ErrTriesExhausted},
+		{"nor a down backup", []ServerSpec{spec("a"), spec("b", down), spec("x", backup), spec("y", backup, down)},
+			2, "a x", ErrTriesExhausted},
+		{"primaries all down", []ServerSpec{spec("a", down), spec("b", down), spec("x", backup)},
+			1, "x", ErrTriesExhausted},
+		// No tries at all, yet the first attempt is made, as nginx's is.
+		{"every peer down", []ServerSpec{spec("a", down), spec("b", down)},
+			0, "", ErrNoLiveUpstreams},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 func loadStream(t *testing.T, body string) (*config.Stream, *Registry, error) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "nginx.conf")
-	if err := os.WriteFile(path, []byte("stream {\n"+body+"\n}\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("events {} stream {\n"+body+"\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(config.LoadOptions{File: path})

@@ -21,7 +21,7 @@ func TestHalfClosedClientStillGetsTheReply(t *testing.T) {
 		io.WriteString(c, "reply to "+string(req))
 	})
 	ln, port := listenPort(t)
-	strait(t, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_half_close on; proxy_pass %s; } }`, port, up), ln)
+	strait(t, fmt.Sprintf(`events {} stream { server { listen 127.0.0.1:%s; proxy_half_close on; proxy_pass %s; } }`, port, up), ln)
 	c := straittest.Dial(t, addr(port))
 	io.WriteString(c, "request")
 	c.(*net.TCPConn).CloseWrite()
@@ -37,7 +37,7 @@ func TestWithoutHalfCloseClientEOFEndsTheSession(t *testing.T) {
 		gotEOF <- string(req)
 	})
 	ln, port := listenPort(t)
-	dir, _ := strait(t, fmt.Sprintf(`stream {
+	dir, _ := strait(t, fmt.Sprintf(`events {} stream {
     log_format s '$status $bytes_received';
     server { listen 127.0.0.1:%s; proxy_pass %s; access_log {{dir}}/a.log s; }
 }`, port, up), ln)
@@ -58,7 +58,7 @@ func TestWithoutHalfCloseClientEOFEndsTheSession(t *testing.T) {
 func TestIdleSessionEndsAfterProxyTimeoutWithStatus200(t *testing.T) {
 	up := straittest.ServeTCP(t, func(c net.Conn) { io.Copy(io.Discard, c) })
 	ln, port := listenPort(t)
-	dir, log := strait(t, fmt.Sprintf(`stream {
+	dir, log := strait(t, fmt.Sprintf(`events {} stream {
     log_format s '$status';
     server { listen 127.0.0.1:%s; proxy_timeout 200ms; proxy_pass %s; access_log {{dir}}/a.log s; }
 }`, port, up), ln)
@@ -80,7 +80,7 @@ func TestDeadUpstreamNeverFailsAClientWhileAnotherLives(t *testing.T) {
 	a := straittest.ServeTCP(t, func(c net.Conn) { io.WriteString(c, "a") })
 	b := straittest.ServeTCP(t, func(c net.Conn) { io.WriteString(c, "b") })
 	ln, port := listenPort(t)
-	strait(t, fmt.Sprintf(`stream {
+	strait(t, fmt.Sprintf(`events {} stream {
     upstream pool { server %s; server %s; server %s; }
     server { listen 127.0.0.1:%s; proxy_pass pool; proxy_connect_timeout 2s; }
 }`, dead, a, b, port), ln)
@@ -113,7 +113,7 @@ func TestUnixSocketUpstream(t *testing.T) {
 		io.WriteString(c, "from unix")
 	}()
 	lnS, port := listenPort(t)
-	strait(t, fmt.Sprintf(`stream { server { listen 127.0.0.1:%s; proxy_pass unix:%s; } }`, port, sock), lnS)
+	strait(t, fmt.Sprintf(`events {} stream { server { listen 127.0.0.1:%s; proxy_pass unix:%s; } }`, port, sock), lnS)
 	if got := readAll(t, straittest.Dial(t, addr(port))); got != "from unix" {
 		t.Fatalf("got %q", got)
 	}
@@ -141,7 +141,7 @@ func TestBalancingMatchesNginx(t *testing.T) {
 		ups = append(ups, straittest.ServeTCP(t, func(c net.Conn) { io.WriteString(c, n) }))
 	}
 	conf := func(port string) string {
-		return fmt.Sprintf(`stream {
+		return fmt.Sprintf(`events {} stream {
     upstream w511 { server %s weight=5; server %s; server %s; }
     server { listen 127.0.0.1:%s; proxy_pass w511; }
 }`, ups[0], ups[1], ups[2], port)
@@ -167,7 +167,7 @@ func TestBalancingMatchesNginx(t *testing.T) {
 	// on inherited sockets (its event module dereferences the connection
 	// of the initial cycle's listener, which has none).
 	text := "load_module " + nginxStreamModule + ";\ndaemon off; worker_processes 1; pid " + dir + "/nginx.pid; error_log " + dir + "/error.log;\n" +
-		"events { worker_connections 64; }\n" + conf(np)
+		strings.Replace(conf(np), "events {}", "events { worker_connections 64; }", 1)
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

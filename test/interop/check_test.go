@@ -155,7 +155,7 @@ func TestCheckAgreesWithSessions(t *testing.T) {
 }
 
 // sessionErrorRE takes the message out of an nginx-style error line.
-var sessionErrorRE = regexp.MustCompile(`\[error\] \d+#\d+: (?:\*\d+ )?(.*?)(?:, client: .*)?$`)
+var sessionErrorRE = regexp.MustCompile(`\[(?:error|crit)\] \d+#\d+: (?:\*\d+ )?(.*?)(?:, client: .*)?$`)
 
 // firstSessionError is the message of the first error a session logged,
 // "" when there was none.

@@ -54,7 +54,7 @@ const tlsReply = `return "$ssl_protocol|$ssl_cipher|$ssl_session_reused|$ssl_cli
 func startTLSFront(t testing.TB, dir, body string, lns ...net.Listener) *servertest.Instance {
 	t.Helper()
 	conf := filepath.Join(dir, "strait.conf")
-	if err := os.WriteFile(conf, []byte("stream {\n"+body+"\n}\n"), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte("events {} stream {\n"+body+"\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return servertest.Start(t, conf, dir, lns...)

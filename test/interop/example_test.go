@@ -74,7 +74,8 @@ func newSeedFiles(t *testing.T) *seedFiles {
 			text = strings.Replace(text, "stream {\n", "stream {\n    resolver "+dns+";\n"+extraStream, 1)
 			text = strings.Replace(text, "listen     12345;", "listen     "+listen+";", 1)
 			text = strings.ReplaceAll(text, ".example.com:12345;", ".example.com:"+upstreamPort+";")
-			return extraMain + text
+			// nginx, and strait with it, requires an events block.
+			return extraMain + "events {}\n" + text
 		}}
 }
 

@@ -67,7 +67,7 @@ type strait struct {
 func startStrait(t testing.TB, dir, body string, lns ...net.Listener) *strait {
 	t.Helper()
 	access := filepath.Join(dir, "access.log")
-	text := "stream {\n    " + logFormat + "\n    access_log " + access + " interop;\n" +
+	text := "events {} stream {\n    " + logFormat + "\n    access_log " + access + " interop;\n" +
 		strings.ReplaceAll(body, "{{dir}}", dir) + "\n}\n"
 	conf := filepath.Join(dir, "strait.conf")
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {

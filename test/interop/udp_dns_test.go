@@ -125,7 +125,7 @@ func TestUDPDNSThroughStrait(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
 	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`error_log %s/error.log warn;
-stream {
+events {} stream {
     upstream dns { server %s max_fails=1 fail_timeout=1m; server %s max_fails=1 fail_timeout=1m; }
     server { listen %s udp; proxy_responses 1; proxy_timeout 300ms; proxy_pass dns; }
 }`, dir, a.addr, b.addr, listen)), 0o644); err != nil {

@@ -125,7 +125,7 @@ func TestUDPMatchesNginx(t *testing.T) {
 	t.Run("strait", func(t *testing.T) {
 		sAnswers, sLog = run(t, func(dir, stream string, socks []*net.UDPConn) {
 			conf := filepath.Join(dir, "strait.conf")
-			if err := os.WriteFile(conf, []byte(stream), 0o644); err != nil {
+			if err := os.WriteFile(conf, []byte("events {} "+stream), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			servertest.StartSockets(t, conf, dir, nil, []net.PacketConn{socks[0], socks[1], socks[2]})

@@ -43,7 +43,7 @@ func TestUDPSyslogThroughStrait(t *testing.T) {
 	pc := bindUDP(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`stream {
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`events {} stream {
     log_format udp '$protocol $status $bytes_sent $bytes_received $upstream_bytes_received';
     access_log %s/access.log udp;
     server { listen %s udp; proxy_responses 0; proxy_timeout 1h; proxy_pass %s; }

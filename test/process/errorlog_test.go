@@ -23,7 +23,7 @@ func TestServerLevelErrorLog(t *testing.T) {
 	writeConf(t, conf, fmt.Sprintf(`daemon off;
 pid %[1]s/strait.pid;
 error_log %[1]s/main.log error;
-stream {
+events {} stream {
     server {
         listen %[2]s;
         proxy_pass %[3]s;
@@ -69,7 +69,7 @@ func TestErrorLogFollowsReload(t *testing.T) {
 		return fmt.Sprintf(`daemon off;
 pid %[1]s/strait.pid;
 error_log %[2]s info;
-stream {
+events {} stream {
     server {
         listen %[3]s;
         proxy_pass %[4]s;

@@ -39,7 +39,7 @@ func TestSystemdNotify(t *testing.T) {
 
 	pidFile := filepath.Join(dir, "strait.pid")
 	conf := filepath.Join(dir, "strait.conf")
-	good := "pid " + pidFile + ";\nerror_log " + filepath.Join(dir, "error.log") + " info;\nstream {\n}\n"
+	good := "pid " + pidFile + ";\nerror_log " + filepath.Join(dir, "error.log") + " info;\nevents {} stream {\n}\n"
 	writeConf(t, conf, good)
 	cmd := exec.Command(straitBin, "-c", conf, "-g", "daemon off;")
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock)
@@ -79,7 +79,7 @@ func TestSystemdNotify(t *testing.T) {
 		}
 	}
 	reload("STATUS=serving")
-	writeConf(t, conf, "stream {\n    unknown_directive;\n}\n")
+	writeConf(t, conf, "events {} stream {\n    unknown_directive;\n}\n")
 	reload("STATUS=serving; the last reload failed, still running the previous configuration")
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -28,7 +28,7 @@ func confText(dir, listen, upstream string, daemonOff bool) string {
 	}
 	return fmt.Sprintf(`%spid %[2]s/strait.pid;
 error_log %[2]s/error.log info;
-stream {
+events {} stream {
     log_format basic '$remote_addr $status $upstream_addr';
     access_log %[2]s/access.log basic;
     server {
@@ -41,6 +41,11 @@ stream {
 
 func writeConf(t *testing.T, path, text string) {
 	t.Helper()
+	if !strings.Contains(text, "events") {
+		// strait, like nginx, requires an events block; put it on the
+		// first line, where it moves no line number the tests look for.
+		text = "events {} " + text
+	}
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +129,7 @@ func TestReloadReopenAndGracefulQuit(t *testing.T) {
 
 	// A broken configuration is refused; the running one stays. (-s
 	// reload itself parses the file, as nginx does, so send HUP directly.)
-	writeConf(t, in.conf, "stream { server { proxy_sl on; } }\n")
+	writeConf(t, in.conf, "events {} stream { server { proxy_sl on; } }\n")
 	in.cmd.Process.Signal(syscall.SIGHUP)
 	eventually(t, "error log names the broken directive", func() error {
 		b, _ := os.ReadFile(filepath.Join(in.dir, "error.log"))
@@ -223,7 +228,7 @@ func TestDaemonOnDetachesAndStops(t *testing.T) {
 func TestStartupErrors(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
-	writeConf(t, conf, "daemon off;\nstream {\n  server {\n    listen 127.0.0.1:1;\n    proxy_pass 127.0.0.1:2;\n    proxy_ssl maybe;\n  }\n}\n")
+	writeConf(t, conf, "daemon off;\nevents {} stream {\n  server {\n    listen 127.0.0.1:1;\n    proxy_pass 127.0.0.1:2;\n    proxy_ssl maybe;\n  }\n}\n")
 	out, err := exec.Command(straitBin, "-c", conf).CombinedOutput()
 	want := `strait: [emerg] invalid value "maybe" in "proxy_ssl" directive, it must be "on" or "off" in ` + conf + ":6"
 	if err == nil || !strings.Contains(string(out), want) {

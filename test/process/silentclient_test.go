@@ -22,7 +22,7 @@ func silentClientConf(dir, sock string) string {
 pid %[1]s/strait.pid;
 error_log %[1]s/error.log info;
 worker_shutdown_timeout 1s;
-stream {
+events {} stream {
     log_format st $status;
     access_log %[1]s/access.log st;
     server {

@@ -22,7 +22,7 @@ func statusConf(dir, listen, upstream, status string) string {
 pid %[1]s/strait.pid;
 error_log %[1]s/error.log info;
 status_listen %[4]s;
-stream {
+events {} stream {
     server {
         listen %[2]s;
         proxy_pass %[3]s;

@@ -24,7 +24,7 @@ func TestStartServesTheConfiguration(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "strait.conf")
 	ln, addr := straittest.ListenAddr(t)
-	text := fmt.Sprintf("stream { server { listen %s; proxy_pass %s; } }\n", addr, up)
+	text := fmt.Sprintf("events {} stream { server { listen %s; proxy_pass %s; } }\n", addr, up)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
