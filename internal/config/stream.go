@@ -125,6 +125,9 @@ func (st *streamState) finish(l *loader) error {
 			// and a silent downgrade is what an operator least expects.
 			return errorAt(srv.SSL.Pos, "\"proxy_ssl\" is not supported for \"udp\" listens: datagrams to upstreams cannot use TLS")
 		}
+		if err := checkProxyPassValue(srv); err != nil {
+			return err
+		}
 		if err := l.checkClientTLS(srv); err != nil {
 			return err
 		}

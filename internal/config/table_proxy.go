@@ -15,7 +15,7 @@ const modProxy = "ngx_stream_proxy_module"
 func proxyDirectives() []Directive {
 	return []Directive{
 		{Name: "proxy_pass", Contexts: CtxServer, Args: Arg1, Syntax: "address",
-			Module: modProxy, Doc: "Upstream group name, host:port or unix:/path the sessions go to; variables are not supported yet.",
+			Module: modProxy, Doc: "Upstream group name, host:port or unix:/path the sessions go to; with variables, their value names an upstream group or an address (a host name needs a resolver).",
 			Set: setProxyPass},
 		{Name: "proxy_bind", Contexts: streamSrv, Args: Arg12, Syntax: "address [transparent] | off",
 			Module: modProxy, Doc: "Local address of upstream connections; may contain variables (evaluated per session: an empty value binds nothing). transparent is not supported yet.",
@@ -69,7 +69,7 @@ func commercialDirectives() []Directive {
 func setProxyPass(s *scope, d *ngxconf.Directive) error {
 	v := d.Args[0].Value
 	if strings.Contains(v, "$") {
-		return errorf(d, "variables in \"proxy_pass\" are not supported yet")
+		return setProxyPassValue(s, d)
 	}
 	srv := s.lvl.srv
 	srv.ProxyPass = ProxyPass{Pos: stmtPos(d)}

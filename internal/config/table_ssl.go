@@ -13,8 +13,7 @@ const (
 )
 
 // sslDirectives is ngx_stream_ssl_module (TLS with clients, on listen ...
-// ssl) and ngx_stream_ssl_preread_module, which strait does not support
-// yet.
+// ssl) and ngx_stream_ssl_preread_module.
 func sslDirectives() []Directive {
 	ss := streamSrv
 	tls := func(s *Server) *ClientTLS { return &s.ClientTLS }
@@ -155,7 +154,8 @@ func sslDirectives() []Directive {
 			}},
 		srvNum("ssl_verify_depth", "1", modSSL, "Maximum number of intermediate CAs between a client certificate and a trusted root.",
 			func(s *Server) *int { return &tls(s).VerifyDepth }),
-		notYet("ssl_preread", ss, ArgFlag, "on | off", "off", modPreread, "Reads the ClientHello (SNI, ALPN) before choosing the upstream."),
+		srvFlag("ssl_preread", "off", modPreread, "Reads the ClientHello (SNI, ALPN, version) without consuming it, for the $ssl_preread_* variables and server_name, within preread_timeout and preread_buffer_size.",
+			func(s *Server) *bool { return &s.SSLPreread }),
 	}
 }
 

@@ -176,6 +176,9 @@ type Server struct {
 	AccessLogs []AccessLog // empty: access_log off
 	ErrorLogs  []ErrorLog  // nil inherits
 
+	// SSLPreread is ssl_preread: read the ClientHello before the
+	// content phase for the $ssl_preread_* variables and server_name.
+	SSLPreread           bool
 	TCPNoDelay           bool          // default on
 	PrereadTimeout       time.Duration // default 30s
 	PrereadBufferSize    int           // default 16k
@@ -210,6 +213,10 @@ type KeepAlive struct {
 
 // ProxyPass names where sessions go: an upstream group or a single address.
 type ProxyPass struct {
+	// Value is proxy_pass with variables ("$upstream_by_name"): evaluated
+	// per session, its value names an upstream block or an address.
+	// Group, Address and Addrs are then empty.
+	Value   string
 	Group   string   // upstream name when it names an upstream block
 	Address string   // host:port or unix:/path when it does not
 	Addrs   []string // Address resolved at load: "ip:port" or "unix:/path"

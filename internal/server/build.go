@@ -12,6 +12,7 @@ import (
 	"github.com/straitproxy/strait/internal/ngxconf"
 	"github.com/straitproxy/strait/internal/proxy"
 	"github.com/straitproxy/strait/internal/tlsconf"
+	"github.com/straitproxy/strait/internal/upstream"
 )
 
 // build makes a complete snapshot from cfg without touching the running
@@ -64,6 +65,13 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 		}
 		snap.blocks = append(snap.blocks, b)
 	}
+	for _, b := range snap.blocks {
+		if b.pass != nil {
+			if err := b.pass.addImplicit(groups); err != nil {
+				return nil, err
+			}
+		}
+	}
 	snap.groups = orderedGroups(cfg, groups, snap.blocks)
 	if err := snap.buildRoutes(); err != nil {
 		return nil, err
@@ -84,7 +92,13 @@ func (srv *Server) buildBlock(snap, prev *snapshot, sc *config.Server, groups *g
 	b.sets = snap.vars.sets[sc]
 	b.ret = snap.vars.returns[sc]
 	b.realIP = sc.RealIPFrom
-	if sc.Return == nil {
+	switch {
+	case sc.Return != nil:
+	case sc.ProxyPass.Value != "":
+		if b.pass, err = srv.newPassByValue(snap, sc, groups); err != nil {
+			return nil, err
+		}
+	default:
 		if b.handler, b.tls, err = srv.proxyHandler(sc, groups, snap.log); err != nil {
 			return nil, err
 		}
@@ -144,6 +158,12 @@ func (srv *Server) proxyHandler(sc *config.Server, groups *groupSet, log *slog.L
 	if err := checkUDPPeers(sc, group); err != nil {
 		return nil, nil, err
 	}
+	return srv.handlerFor(sc, group, sc.ProxyPass.Host())
+}
+
+// handlerFor builds a block's proxy handler for one group; sslName is
+// the default proxy_ssl_name.
+func (srv *Server) handlerFor(sc *config.Server, group *upstream.Group, sslName string) (*proxy.Handler, *tlsconf.Client, error) {
 	h := &proxy.Handler{
 		Group:           group,
 		Proxy:           sc.Proxy,
@@ -156,7 +176,8 @@ func (srv *Server) proxyHandler(sc *config.Server, groups *groupSet, log *slog.L
 	}
 	var client *tlsconf.Client
 	if sc.SSL.Enabled {
-		if h.Handshake, client, err = newHandshake(sc, srv.stats.tls.peerCertificate(group.Name())); err != nil {
+		var err error
+		if h.Handshake, client, err = newHandshake(sc, sslName, srv.stats.tls.peerCertificate(group.Name())); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -15,8 +15,8 @@ import (
 // serveConn runs one accepted connection through nginx's stream phases:
 // PROXY protocol header, realip (post-accept), set then limit_conn
 // (pre-access), allow/deny (access), the TLS handshake of listen ... ssl
-// (ssl), then the content handler, proxy_pass or return; finally the
-// access log and counters.
+// (ssl), ssl_preread (preread), then the content handler, proxy_pass or
+// return; finally the access log and counters.
 func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	n := s.connSeq.Add(1)
 	bnd := snap.lookup(l.key, c.LocalAddr())
@@ -51,20 +51,30 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	if rec.Status == 0 && bnd.listen.SSL && b.clientTLS != nil {
 		s.sslPhase(snap, b, ps)
 	}
+	if rec.Status == 0 && b.cfg.SSLPreread {
+		s.prereadPhase(snap, b, ps)
+	}
+	group := b.groupName()
 	switch {
 	case rec.Status != 0:
 		c.Close()
+	case b.pass != nil:
+		if h := b.pass.pick(ps); h != nil {
+			group = h.Group.Name()
+			h.Serve(snap.ctx, ps)
+		}
+		ps.Client.Close()
 	case b.handler == nil:
 		serveReturn(snap.ctx, ps, b.ret)
 	default:
 		b.handler.Serve(snap.ctx, ps)
 	}
-	s.finishSession(b, ps, held)
+	s.finishSession(b, group, ps, held)
 }
 
 // finishSession releases the session's limit_conn counts, writes its
 // access log records and counts it.
-func (s *Server) finishSession(b *block, ps *proxy.Session, held []heldLimit) {
+func (s *Server) finishSession(b *block, group string, ps *proxy.Session, held []heldLimit) {
 	rec, log := ps.Record, ps.Log
 	for _, h := range held {
 		h.zone.release(h.key)
@@ -83,7 +93,7 @@ func (s *Server) finishSession(b *block, ps *proxy.Session, held []heldLimit) {
 			}
 		}
 	}
-	s.stats.finished(b.groupName(), rec)
+	s.stats.finished(group, rec)
 	b.stats.finished(rec)
 }
 

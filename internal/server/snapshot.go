@@ -60,7 +60,8 @@ type snapshot struct {
 // block is one server {} block.
 type block struct {
 	cfg     *config.Server
-	handler *proxy.Handler // nil when return serves the block
+	handler *proxy.Handler // nil when return or a proxy_pass with variables serves the block
+	pass    *passByValue   // proxy_pass with variables; nil otherwise
 	ret     *vars.Expr     // the return value; nil when proxy_pass serves it
 	sets    []setStep
 	realIP  []config.RealIPFrom

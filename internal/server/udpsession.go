@@ -64,7 +64,7 @@ func (s *Server) serveDatagram(snap *snapshot, l *listener, from netip.AddrPort,
 		}
 		b.handler.ServeUDP(snap.ctx, ds)
 	}
-	s.finishSession(b, ps, held)
+	s.finishSession(b, b.groupName(), ps, held)
 }
 
 // returnDatagram is ngx_stream_return_module over UDP: the value goes to

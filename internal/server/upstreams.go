@@ -148,10 +148,11 @@ func resolved(address string, addrs []string) ([]string, error) {
 
 // newHandshake compiles a block's proxy_ssl_* settings into the proxy's
 // handshake hook, and returns the TLS client for the file watcher.
+// name is the default proxy_ssl_name (the host part of proxy_pass).
 // onLeaf receives the certificate of each peer that completes a
 // handshake.
-func newHandshake(sc *config.Server, onLeaf func(peer string, leaf *x509.Certificate)) (proxy.HandshakeFunc, *tlsconf.Client, error) {
-	c, err := tlsconf.NewClient(sc.SSL, sc.ProxyPass.Host())
+func newHandshake(sc *config.Server, name string, onLeaf func(peer string, leaf *x509.Certificate)) (proxy.HandshakeFunc, *tlsconf.Client, error) {
+	c, err := tlsconf.NewClient(sc.SSL, name)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -21,6 +21,7 @@ type streamVars struct {
 	keys    map[string]*vars.Expr           // limit_conn_zone keys by zone name
 	sets    map[*config.Server][]setStep    // set directives by server block
 	returns map[*config.Server]*vars.Expr   // return values by server block
+	passes  map[*config.Server]*vars.Expr   // proxy_pass with variables by server block
 	// hashKeys are the keys of upstreams balanced by hash, by name.
 	hashKeys map[string]*vars.Expr
 	proxies  map[*config.Server]proxyExprs // proxy_* values with variables by server block
@@ -62,6 +63,7 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 		keys:    make(map[string]*vars.Expr, len(st.LimitConnZones)),
 		sets:    map[*config.Server][]setStep{},
 		returns: map[*config.Server]*vars.Expr{},
+		passes:  map[*config.Server]*vars.Expr{},
 
 		hashKeys: map[string]*vars.Expr{},
 		proxies:  map[*config.Server]proxyExprs{},
@@ -137,6 +139,13 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 			steps = append(steps, compileStep{r.Pos.File, r.Pos.Line, func() error {
 				e, err := reg.CompileAt(r.Value, r.Pos)
 				sv.returns[srv] = e
+				return err
+			}})
+		}
+		if p := srv.ProxyPass; p.Value != "" {
+			steps = append(steps, compileStep{p.Pos.File, p.Pos.Line, func() error {
+				e, err := reg.CompileAt(p.Value, p.Pos)
+				sv.passes[srv] = e
 				return err
 			}})
 		}

@@ -78,7 +78,7 @@ func TestExpressionErrors(t *testing.T) {
 		{"${remote-addr}", `the closing bracket in "remote" variable is missing`},
 		{"$nope", `unknown "nope" variable`},
 		{"$0", `unknown "0" variable`},
-		{"$ssl_preread_server_name", `unknown "ssl_preread_server_name" variable`},
+		{"$geoip_country_code", `unknown "geoip_country_code" variable`},
 	} {
 		_, err := reg.Compile(tt.text)
 		if err == nil || err.Error() != tt.want {
@@ -88,8 +88,8 @@ func TestExpressionErrors(t *testing.T) {
 }
 
 func TestUnknownVariableHints(t *testing.T) {
-	_, err := build(t).CompileAt("$ssl_preread_server_name", ngxconf.Pos{File: "/etc/strait.conf", Line: 7})
-	if err == nil || err.Error() != `unknown "ssl_preread_server_name" variable in /etc/strait.conf:7 (nginx's ngx_stream_ssl_preread_module defines it; strait does not support it yet)` {
+	_, err := build(t).CompileAt("$geoip_country_code", ngxconf.Pos{File: "/etc/strait.conf", Line: 7})
+	if err == nil || err.Error() != `unknown "geoip_country_code" variable in /etc/strait.conf:7 (nginx's ngx_stream_geoip_module defines it; strait does not support it yet)` {
 		t.Errorf("got %v", err)
 	}
 }

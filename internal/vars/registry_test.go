@@ -24,7 +24,8 @@ func TestEveryStreamVariable(t *testing.T) {
 		realip_remote_addr realip_remote_port ssl_protocol ssl_cipher ssl_ciphers ssl_curve ssl_curves
 		ssl_server_name ssl_alpn_protocol ssl_session_id ssl_session_reused ssl_client_verify
 		ssl_client_s_dn ssl_client_i_dn ssl_client_serial ssl_client_fingerprint ssl_client_v_start
-		ssl_client_v_end ssl_client_v_remain ssl_client_cert ssl_client_raw_cert ssl_client_escaped_cert`)
+		ssl_client_v_end ssl_client_v_remain ssl_client_cert ssl_client_raw_cert ssl_client_escaped_cert
+		ssl_preread_server_name ssl_preread_alpn_protocols ssl_preread_protocol`)
 	for _, name := range names {
 		v, err := reg.Lookup(name)
 		if err != nil {

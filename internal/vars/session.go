@@ -44,6 +44,9 @@ type Session struct {
 	// ClientTLS describes the TLS session with the client; nil when
 	// the listen has no ssl or the handshake has not completed.
 	ClientTLS *ClientTLS
+	// Preread is what ssl_preread read from the ClientHello; nil before,
+	// without ssl_preread, or when the client's bytes were not one.
+	Preread *Preread
 
 	Hostname string // $hostname
 	PID      int    // $pid

@@ -109,3 +109,19 @@ func TestSSLVariablesNotFound(t *testing.T) {
 		}
 	}
 }
+
+func TestPrereadVariablesFoundOnlyAfterPreread(t *testing.T) {
+	reg := build(t)
+	e, err := reg.Compile("[$ssl_preread_server_name|$ssl_preread_alpn_protocols|$ssl_preread_protocol]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Session{}
+	if got := string(e.Append(nil, s)); got != "[||]" {
+		t.Errorf("before preread: %q", got)
+	}
+	s = &Session{Preread: &Preread{ServerName: "a.example", ALPN: "h2,http/1.1", Protocol: "TLSv1.3"}}
+	if got := string(e.Append(nil, s)); got != "[a.example|h2,http/1.1|TLSv1.3]" {
+		t.Errorf("after preread: %q", got)
+	}
+}

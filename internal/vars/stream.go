@@ -17,9 +17,9 @@ func Build(maps []*config.Map, opts Options) (*Registry, error) {
 }
 
 // Builtins returns the variables of nginx's stream core, upstream and
-// realip modules and strait's own $upstream_ssl_*.
+// realip, ssl and ssl_preread modules and strait's own $upstream_ssl_*.
 func Builtins(opts Options) []Definition {
-	return append(append(append(coreVariables(opts), upstreamVariables()...), realIPVariables()...), sslVariables()...)
+	return append(append(append(coreVariables(opts), upstreamVariables()...), realIPVariables()...), append(sslVariables(), prereadVariables()...)...)
 }
 
 // DefineMaps defines one variable per map with every map's source, values

@@ -19,7 +19,6 @@ func (e *UnknownError) Error() string { return fmt.Sprintf("unknown %q variable"
 // in "_" match as prefixes; the first match wins.
 func missingVariables() []struct{ name, module string } {
 	return []struct{ name, module string }{
-		{"ssl_preread_", "ngx_stream_ssl_preread_module"},
 		{"proxy_protocol_tlv_", "PROXY protocol v2 TLVs"},
 		{"geoip_", "ngx_stream_geoip_module"},
 		{"upstream_last_server_name", "ngx_stream_upstream_module (resolved names)"},
