@@ -14,9 +14,9 @@ type PeerStatus struct {
 	Backup          bool
 	// Origin is "config", or the DNS name whose answer gave the peer.
 	Origin string
-	Down            bool
-	Fails           int
-	Conns           int
+	Down   bool
+	Fails  int
+	Conns  int
 	// Selections counts the attempts balancers gave the peer, Failures
 	// the failed ones, over the life of the peer (across reloads that
 	// keep it).
