@@ -65,6 +65,7 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 		snap.blocks = append(snap.blocks, b)
 	}
 	snap.groups = orderedGroups(cfg, groups, snap.blocks)
+	snap.dns = groups.dns
 	if err := snap.buildRoutes(); err != nil {
 		return nil, err
 	}

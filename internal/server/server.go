@@ -187,6 +187,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	snap.errLogs.publish(opts.ProcessLog)
 	s.watch(snap)
 	s.startChecks(snap)
+	s.startDNS(snap)
 	return s, nil
 }
 

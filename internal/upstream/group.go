@@ -183,7 +183,9 @@ func NewGroup(name string, specs []ServerSpec, opts Options) (*Group, error) {
 	}
 	g.set = set
 	g.z.keepOnly(set)
-	g.z.owner = g
+	if g.z.owner == nil {
+		g.z.owner = g
+	}
 	return g, nil
 }
 

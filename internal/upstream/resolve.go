@@ -80,22 +80,27 @@ func (g *Group) followsDNS() bool {
 	return slices.ContainsFunc(g.specs, func(s ServerSpec) bool { return s.Resolve })
 }
 
-// takeHostsLocked makes the zone hold the answers of g's resolve servers
-// only, keeping those the previous configuration had for the same name.
+// takeHostsLocked adds g's resolve servers to the zone, keeping the
+// answers the previous configuration had for the same names. Entries
+// of servers g lacks stay: if this configuration fails to start, the
+// running one keeps following them.
 func (g *Group) takeHostsLocked() {
-	next := map[hostKey]*hostState{}
+	if g.z.hosts == nil {
+		g.z.hosts = map[hostKey]*hostState{}
+	}
 	for _, s := range g.specs {
-		if !s.Resolve {
-			continue
-		}
-		k := s.hostKey()
-		if st := g.z.hosts[k]; st != nil {
-			next[k] = st
-		} else {
-			next[k] = &hostState{}
+		if k := s.hostKey(); s.Resolve && g.z.hosts[k] == nil {
+			g.z.hosts[k] = &hostState{}
 		}
 	}
-	g.z.hosts = next
+}
+
+// claim makes g the group that follows DNS for its zone, once its
+// configuration runs; the group it replaces stops at its next refresh.
+func (g *Group) claim() {
+	g.z.mu.Lock()
+	g.z.owner = g
+	g.z.mu.Unlock()
 }
 
 // queryName is the DNS name a resolve server asks: its host, or for
@@ -228,8 +233,8 @@ func (g *Group) Refresh(ctx context.Context, r Resolver) time.Time {
 		}
 	}
 	var next time.Time
-	for _, st := range g.z.hosts {
-		if next.IsZero() || st.due.Before(next) {
+	for _, s := range g.specs {
+		if st := g.z.hosts[s.hostKey()]; s.Resolve && st != nil && (next.IsZero() || st.due.Before(next)) {
 			next = st.due
 		}
 	}
@@ -292,6 +297,7 @@ func (g *Group) RunResolver(ctx context.Context, r Resolver, sleep func(context.
 	if sleep == nil {
 		sleep = sleepTimer
 	}
+	g.claim()
 	for ctx.Err() == nil {
 		next := g.Refresh(ctx, r)
 		if next.IsZero() || !sleep(ctx, next.Sub(g.now())) {
