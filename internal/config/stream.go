@@ -17,6 +17,9 @@ type streamState struct {
 	listens         map[string]bool // "tcp 0.0.0.0:80": seen
 	resolvers       []string
 	resolverTimeout time.Duration
+	resolverValid   time.Duration
+	resolverNoIPv4  bool
+	resolverNoIPv6  bool
 	zoneRefs        []zoneRef
 	zoneSizes       map[string]int // upstream zones by name; 0 = no size yet
 }
@@ -105,6 +108,7 @@ func (st *streamState) finish(l *loader) error {
 	cs := l.cfg.Stream
 	cs.Resolvers = st.resolvers
 	cs.ResolverTimeout = st.resolverTimeout
+	cs.ResolverValid, cs.ResolverNoIPv4, cs.ResolverNoIPv6 = st.resolverValid, st.resolverNoIPv4, st.resolverNoIPv6
 	for _, lvl := range st.servers {
 		st.inherit(l, lvl)
 		srv := lvl.srv
@@ -138,6 +142,9 @@ func (st *streamState) finish(l *loader) error {
 		}
 	}
 	if err := l.checkUpstreamZones(); err != nil {
+		return err
+	}
+	if err := l.checkResolveServers(); err != nil {
 		return err
 	}
 	if err := l.checkHealthChecks(); err != nil {

@@ -33,7 +33,7 @@ func coreDirectives() []Directive {
 			func(s *Server) *bool { return &s.TCPNoDelay }),
 		{Name: "resolver", Contexts: streamSrv | CtxUpstream, Args: Arg1More,
 			Syntax: "address ... [valid=time] [ipv4=on|off] [ipv6=on|off] [status_zone=zone]",
-			Module: modStreamCore, Doc: "Name servers; at stream level they resolve upstream and proxy_pass host names at load.",
+			Module: modStreamCore, Doc: "Name servers; at stream level they resolve upstream and proxy_pass host names at load, and with those of an upstream block they resolve its resolve servers at run time.",
 			Set: setResolver},
 		{Name: "resolver_timeout", Contexts: streamSrv | CtxUpstream, Args: Arg1, Syntax: "time", Default: "30s",
 			Module: modStreamCore, Doc: "Timeout of name resolution.", Set: setResolverTimeout},
@@ -53,6 +53,8 @@ func coreDirectives() []Directive {
 // directive is accepted and validated only.
 func setResolver(s *scope, d *ngxconf.Directive) error {
 	var servers []string
+	var valid time.Duration
+	var noIPv4, noIPv6 bool
 	for _, a := range d.Args {
 		v := a.Value
 		name, val, hasVal := strings.Cut(v, "=")
@@ -63,8 +65,15 @@ func setResolver(s *scope, d *ngxconf.Directive) error {
 			if val != "on" && val != "off" {
 				return errorf(d, "invalid parameter: %s", v)
 			}
+			on := val == "on"
+			if name == "ipv4" {
+				noIPv4 = !on
+			} else {
+				noIPv6 = !on
+			}
 		case hasVal && name == "valid":
-			if _, err := parseSec(val); err != nil {
+			var err error
+			if valid, err = parseSec(val); err != nil {
 				return errorf(d, "invalid parameter: %s", v)
 			}
 		case hasVal && name == "status_zone":
@@ -72,10 +81,26 @@ func setResolver(s *scope, d *ngxconf.Directive) error {
 			servers = append(servers, resolverAddr(v))
 		}
 	}
-	if s.ctx == CtxStream {
-		s.l.stream.resolvers = servers
+	if noIPv4 && noIPv6 {
+		return errorf(d, "\"ipv4\" and \"ipv6\" cannot both be \"off\"")
+	}
+	switch s.ctx {
+	case CtxStream:
+		st := s.l.stream
+		st.resolvers, st.resolverValid, st.resolverNoIPv4, st.resolverNoIPv6 = servers, valid, noIPv4, noIPv6
+	case CtxUpstream:
+		r := s.upstreamResolver()
+		r.Servers, r.Valid, r.NoIPv4, r.NoIPv6 = servers, valid, noIPv4, noIPv6
 	}
 	return nil
+}
+
+// upstreamResolver returns the upstream block's own resolver settings.
+func (s *scope) upstreamResolver() *UpstreamResolver {
+	if s.ups.Resolver == nil {
+		s.ups.Resolver = &UpstreamResolver{}
+	}
+	return s.ups.Resolver
 }
 
 // resolverAddr adds the default DNS port.
@@ -90,6 +115,9 @@ func setResolverTimeout(s *scope, d *ngxconf.Directive) error {
 	v, err := msecArg(d)
 	if err == nil && s.ctx == CtxStream {
 		s.l.stream.resolverTimeout = v
+	}
+	if err == nil && s.ctx == CtxUpstream {
+		s.upstreamResolver().Timeout = v
 	}
 	return err
 }

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"fmt"
+	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,8 +19,8 @@ func upstreamDirectives() []Directive {
 			Module: modUpstream, Doc: "A group of servers that proxy_pass can name.", multi: true,
 			Set: setUpstream},
 		{Name: "server", Contexts: CtxUpstream, Args: Arg1More,
-			Syntax: "address [weight=number] [max_conns=number] [max_fails=number] [fail_timeout=time] [backup] [down]",
-			Module: modUpstream, Doc: "A member of the group; a name resolving to several addresses adds each. resolve, service=, slow_start= are not supported yet.",
+			Syntax: "address [weight=number] [max_conns=number] [max_fails=number] [fail_timeout=time] [backup] [down] [resolve] [service=name]",
+			Module: modUpstream, Doc: "A member of the group; a name resolving to several addresses adds each. With resolve (the group needs a zone and a resolver) the name is resolved again when its TTL runs out and peers follow the answer without a reload; service= follows SRV records (see docs/balancing.md). slow_start= is not supported yet.",
 			multi: true, Set: setUpstreamServer},
 		{Name: "zone", Contexts: CtxUpstream, Args: Arg12, Syntax: "name [size]", Module: modUpstream,
 			Doc: "Names the group's shared state. strait runs in one process, so every group's state is shared by all server blocks and kept across reloads for the peers that stay; the size is checked as nginx checks it.",
@@ -36,7 +39,7 @@ func upstreamDirectives() []Directive {
 }
 
 // upstreamParamsNotYet are server parameters strait refuses for now.
-var upstreamParamsNotYet = []string{"resolve", "service", "slow_start", "route", "drain"}
+var upstreamParamsNotYet = []string{"slow_start", "route", "drain"}
 
 func setUpstream(s *scope, d *ngxconf.Directive) error {
 	st := s.l.stream
@@ -70,6 +73,9 @@ func setUpstreamServer(s *scope, d *ngxconf.Directive) error {
 		}
 	}
 	addr := us.Address
+	if us.Service != "" {
+		return serviceServer(s, &us, d)
+	}
 	if strings.HasPrefix(addr, "unix:") {
 		if addr == "unix:" {
 			return errorf(d, "no path in the unix domain socket in upstream %q", addr)
@@ -79,8 +85,51 @@ func setUpstreamServer(s *scope, d *ngxconf.Directive) error {
 		return errorf(d, "no port in upstream %q", addr)
 	} else if _, err := parsePort(port); err != nil || host == "" {
 		return errorf(d, "invalid port in upstream %q", addr)
+	} else if net.ParseIP(strings.Trim(host, "[]")) != nil {
+		// An address needs no resolving: nginx keeps it as it is.
+		us.Resolve = false
 	}
 	s.ups.Servers = append(s.ups.Servers, us)
+	return nil
+}
+
+// serviceServer checks a server with service= as
+// ngx_stream_upstream_server does: it needs resolve, a domain name and
+// no port.
+func serviceServer(s *scope, us *UpstreamServer, d *ngxconf.Directive) error {
+	addr := us.Address
+	if !us.Resolve {
+		return errorf(d, "service upstream %q requires \"resolve\" parameter", addr)
+	}
+	if _, port := splitHostPort(addr); port != "" {
+		return errorf(d, "service upstream %q may not have port", addr)
+	}
+	if strings.HasPrefix(addr, "unix:") || net.ParseIP(strings.Trim(addr, "[]")) != nil {
+		return errorf(d, "service upstream %q requires domain name", addr)
+	}
+	s.ups.Servers = append(s.ups.Servers, *us)
+	return nil
+}
+
+// checkResolveServers runs nginx's checks of groups with resolve
+// servers (ngx_stream_upstream_init_round_robin): they need a zone and
+// a resolver. The first message is nginx's, file and line inside.
+func (l *loader) checkResolveServers() error {
+	for _, u := range l.cfg.Stream.Upstreams {
+		if !slices.ContainsFunc(u.Servers, func(s UpstreamServer) bool { return s.Resolve }) {
+			continue
+		}
+		if u.Zone == "" {
+			return fmt.Errorf("resolving names at run time requires upstream %q in %s to be in shared memory", u.Name, u.Pos)
+		}
+		servers := l.stream.resolvers
+		if u.Resolver != nil && len(u.Resolver.Servers) > 0 {
+			servers = u.Resolver.Servers
+		}
+		if len(servers) == 0 {
+			return errorAt(u.Pos, "no resolver defined to resolve names at run time in upstream %q", u.Name)
+		}
+	}
 	return nil
 }
 
@@ -100,6 +149,13 @@ func upstreamParam(s *scope, us *UpstreamServer, d *ngxconf.Directive, p string)
 		us.Backup = true
 	case p == "down":
 		us.Down = true
+	case p == "resolve":
+		us.Resolve = true
+	case name == "service" && hasVal:
+		if val == "" {
+			return errorf(d, "service is empty")
+		}
+		us.Service = val
 	case name == "weight" && hasVal:
 		us.Weight, err = parseNumber(val)
 		if us.Weight == 0 {
@@ -124,7 +180,7 @@ func upstreamParam(s *scope, us *UpstreamServer, d *ngxconf.Directive, p string)
 func (l *loader) resolveUpstream(u *Upstream) error {
 	for i := range u.Servers {
 		us := &u.Servers[i]
-		if us.Addrs != nil {
+		if us.Addrs != nil || us.Resolve {
 			continue
 		}
 		host, port := splitHostPort(us.Address)

@@ -83,6 +83,11 @@ type Stream struct {
 	// resolver.
 	Resolvers       []string
 	ResolverTimeout time.Duration // default 30s
+	// ResolverValid (valid=) replaces answers' TTLs for names resolved
+	// at run time; ResolverNoIPv4/NoIPv6 are ipv4=off and ipv6=off.
+	ResolverValid  time.Duration `json:",omitempty"`
+	ResolverNoIPv4 bool          `json:",omitempty"`
+	ResolverNoIPv6 bool          `json:",omitempty"`
 }
 
 // HealthCheck is one health_check directive of a server block.
@@ -121,6 +126,18 @@ type Upstream struct {
 	// it.
 	Zone     string `json:",omitempty"`
 	ZoneSize int    `json:",omitempty"`
+	// Resolver is the block's own resolver directive (and
+	// resolver_timeout) for its resolve servers; nil uses the stream
+	// block's.
+	Resolver *UpstreamResolver `json:",omitempty"`
+}
+
+// UpstreamResolver is a resolver directive inside an upstream block.
+type UpstreamResolver struct {
+	Servers        []string
+	Timeout        time.Duration // 0: the stream block's resolver_timeout
+	Valid          time.Duration `json:",omitempty"`
+	NoIPv4, NoIPv6 bool          `json:",omitempty"`
 }
 
 // Balance is an upstream's balancing method; the zero value is round
@@ -144,7 +161,11 @@ type UpstreamServer struct {
 	MaxConns    int
 	Backup      bool
 	Down        bool
-	Pos         ngxconf.Pos
+	// Resolve: the name is resolved again at run time (resolve);
+	// Addrs is empty then. Service is service=, for SRV records.
+	Resolve bool   `json:",omitempty"`
+	Service string `json:",omitempty"`
+	Pos     ngxconf.Pos
 }
 
 // Server is one server {} block with stream-level settings inherited.

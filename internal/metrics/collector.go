@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"runtime"
 	"strconv"
 
@@ -26,7 +27,7 @@ type collector struct {
 
 	active, accepted, handled, sessions     *prometheus.Desc
 	attempts, handshakes, peerUp, peerConns *prometheus.Desc
-	selections, peerHealthy                 *prometheus.Desc
+	selections, peerHealthy, peerInfo       *prometheus.Desc
 	bytes, reloadsTotal, lastReload, build  *prometheus.Desc
 	tls                                     tlsDescs
 	clientTLS                               clientTLSDescs
@@ -55,6 +56,9 @@ func newCollector(source func() Snapshot, reloads *ReloadLog, version string) *c
 			"Sessions connected or connecting to the peer now.", peer, nil),
 		selections: prometheus.NewDesc("strait_upstream_peer_selections_total",
 			"Attempts the balancer gave the peer.", peer, nil),
+		peerInfo: prometheus.NewDesc("strait_upstream_peer_info",
+			"Always 1; origin is \"config\" or the DNS name whose answer gave the peer, server the server name.",
+			append(peer, "server", "origin"), nil),
 		peerHealthy: prometheus.NewDesc("strait_upstream_peer_healthy",
 			"1 unless active health checks hold the peer out (unhealthy, or mandatory and not passed yet).", peer, nil),
 		bytes: prometheus.NewDesc("strait_bytes_total",
@@ -74,7 +78,7 @@ func newCollector(source func() Snapshot, reloads *ReloadLog, version string) *c
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.active, c.accepted, c.handled, c.sessions, c.attempts, c.handshakes,
-		c.peerUp, c.peerConns, c.selections, c.peerHealthy, c.bytes, c.reloadsTotal, c.lastReload, c.build,
+		c.peerUp, c.peerConns, c.selections, c.peerHealthy, c.peerInfo, c.bytes, c.reloadsTotal, c.lastReload, c.build,
 	} {
 		ch <- d
 	}
@@ -132,6 +136,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 				healthy = 0
 			}
 			gauge(c.peerHealthy, healthy, u.Name, p.Addr)
+			gauge(c.peerInfo, 1, u.Name, p.Addr, p.Name, cmp.Or(p.Origin, "config"))
 			if !p.CertificateNotAfter.IsZero() {
 				gauge(c.tls.peerNotAfter, unixSeconds(p.CertificateNotAfter), u.Name, p.Addr)
 			}

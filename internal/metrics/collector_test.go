@@ -122,14 +122,18 @@ func TestMetricsExposition(t *testing.T) {
 		series("strait_upstream_peer_active_connections", "upstream", "backend", "peer", "10.0.0.3:443"):    0,
 		series("strait_upstream_peer_active_connections", "upstream", "10.0.0.9:80", "peer", "10.0.0.9:80"): 0,
 
-		series("strait_upstream_peer_selections_total", "upstream", "backend", "peer", "10.0.0.1:443"):    0,
-		series("strait_upstream_peer_selections_total", "upstream", "backend", "peer", "10.0.0.2:443"):    0,
-		series("strait_upstream_peer_selections_total", "upstream", "backend", "peer", "10.0.0.3:443"):    0,
-		series("strait_upstream_peer_selections_total", "upstream", "10.0.0.9:80", "peer", "10.0.0.9:80"): 0,
-		series("strait_upstream_peer_healthy", "upstream", "backend", "peer", "10.0.0.1:443"):             1,
-		series("strait_upstream_peer_healthy", "upstream", "backend", "peer", "10.0.0.2:443"):             1,
-		series("strait_upstream_peer_healthy", "upstream", "backend", "peer", "10.0.0.3:443"):             1,
-		series("strait_upstream_peer_healthy", "upstream", "10.0.0.9:80", "peer", "10.0.0.9:80"):          1,
+		series("strait_upstream_peer_selections_total", "upstream", "backend", "peer", "10.0.0.1:443"):                                     0,
+		series("strait_upstream_peer_selections_total", "upstream", "backend", "peer", "10.0.0.2:443"):                                     0,
+		series("strait_upstream_peer_selections_total", "upstream", "backend", "peer", "10.0.0.3:443"):                                     0,
+		series("strait_upstream_peer_selections_total", "upstream", "10.0.0.9:80", "peer", "10.0.0.9:80"):                                  0,
+		series("strait_upstream_peer_healthy", "upstream", "backend", "peer", "10.0.0.1:443"):                                              1,
+		series("strait_upstream_peer_healthy", "upstream", "backend", "peer", "10.0.0.2:443"):                                              1,
+		series("strait_upstream_peer_healthy", "upstream", "backend", "peer", "10.0.0.3:443"):                                              1,
+		series("strait_upstream_peer_healthy", "upstream", "10.0.0.9:80", "peer", "10.0.0.9:80"):                                           1,
+		series("strait_upstream_peer_info", "upstream", "backend", "peer", "10.0.0.1:443", "server", "a.example:443", "origin", "config"):  1,
+		series("strait_upstream_peer_info", "upstream", "backend", "peer", "10.0.0.2:443", "server", "10.0.0.2:443", "origin", "config"):   1,
+		series("strait_upstream_peer_info", "upstream", "backend", "peer", "10.0.0.3:443", "server", "10.0.0.3:443", "origin", "config"):   1,
+		series("strait_upstream_peer_info", "upstream", "10.0.0.9:80", "peer", "10.0.0.9:80", "server", "10.0.0.9:80", "origin", "config"): 1,
 
 		series("strait_upstream_peer_certificate_not_after_seconds", "upstream", "backend", "peer", "10.0.0.1:443"):                    float64(t2.Unix()),
 		series("strait_tls_reloads_total", "result", "ok"):                                                                             2,
@@ -189,14 +193,16 @@ func TestMetricsMergeDuplicatePeers(t *testing.T) {
 	}
 	got := parseExposition(t, rec.Body.String(), "strait_upstream_peer")
 	want := map[string]float64{
-		series("strait_upstream_peer_up", "upstream", "u", "peer", "10.0.0.1:1"):                 1,
-		series("strait_upstream_peer_up", "upstream", "u", "peer", "10.0.0.2:1"):                 1,
-		series("strait_upstream_peer_active_connections", "upstream", "u", "peer", "10.0.0.1:1"): 5,
-		series("strait_upstream_peer_active_connections", "upstream", "u", "peer", "10.0.0.2:1"): 0,
-		series("strait_upstream_peer_selections_total", "upstream", "u", "peer", "10.0.0.1:1"):   0,
-		series("strait_upstream_peer_selections_total", "upstream", "u", "peer", "10.0.0.2:1"):   0,
-		series("strait_upstream_peer_healthy", "upstream", "u", "peer", "10.0.0.1:1"):            1,
-		series("strait_upstream_peer_healthy", "upstream", "u", "peer", "10.0.0.2:1"):            1,
+		series("strait_upstream_peer_up", "upstream", "u", "peer", "10.0.0.1:1"):                                     1,
+		series("strait_upstream_peer_up", "upstream", "u", "peer", "10.0.0.2:1"):                                     1,
+		series("strait_upstream_peer_active_connections", "upstream", "u", "peer", "10.0.0.1:1"):                     5,
+		series("strait_upstream_peer_active_connections", "upstream", "u", "peer", "10.0.0.2:1"):                     0,
+		series("strait_upstream_peer_selections_total", "upstream", "u", "peer", "10.0.0.1:1"):                       0,
+		series("strait_upstream_peer_selections_total", "upstream", "u", "peer", "10.0.0.2:1"):                       0,
+		series("strait_upstream_peer_healthy", "upstream", "u", "peer", "10.0.0.1:1"):                                1,
+		series("strait_upstream_peer_healthy", "upstream", "u", "peer", "10.0.0.2:1"):                                1,
+		series("strait_upstream_peer_info", "origin", "config", "peer", "10.0.0.1:1", "server", "", "upstream", "u"): 1,
+		series("strait_upstream_peer_info", "origin", "config", "peer", "10.0.0.2:1", "server", "", "upstream", "u"): 1,
 	}
 	compareSeries(t, got, want)
 }

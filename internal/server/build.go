@@ -73,6 +73,7 @@ func (srv *Server) build(cfg *config.Config, prev *snapshot) (_ *snapshot, err e
 		}
 	}
 	snap.groups = orderedGroups(cfg, groups, snap.blocks)
+	snap.dns = groups.dns
 	if err := snap.buildRoutes(); err != nil {
 		return nil, err
 	}

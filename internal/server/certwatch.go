@@ -39,13 +39,16 @@ func (s *Server) watch(snap *snapshot) {
 	snap.mu.Unlock()
 }
 
-// unwatch stops the snapshot's watcher and health checks, if any, and
+// unwatch stops the snapshot's watcher, health checks and DNS, if any, and
 // waits for them.
 func (s *snapshot) unwatch() {
 	s.mu.Lock()
-	stop, stopChecks := s.stopWatch, s.stopChecks
-	s.stopWatch, s.stopChecks = nil, nil
+	stop, stopChecks, stopDNS := s.stopWatch, s.stopChecks, s.stopDNS
+	s.stopWatch, s.stopChecks, s.stopDNS = nil, nil, nil
 	s.mu.Unlock()
+	if stopDNS != nil {
+		stopDNS()
+	}
 	if stop != nil {
 		stop()
 	}

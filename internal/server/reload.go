@@ -53,6 +53,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 	// must not rotate material for a configuration about to drain.
 	s.watch(next)
 	s.startChecks(next)
+	s.startDNS(next)
 	old.unwatch()
 	old.retire()
 	s.bg.Add(1)

@@ -199,6 +199,7 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 	snap.errLogs.publish(opts.ProcessLog)
 	s.watch(snap)
 	s.startChecks(snap)
+	s.startDNS(snap)
 	return s, nil
 }
 

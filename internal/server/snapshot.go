@@ -55,6 +55,10 @@ type snapshot struct {
 	// (guarded by mu like stopWatch).
 	health     []healthRun
 	stopChecks func()
+	// dns are the groups following DNS; stopDNS stops them (guarded
+	// by mu like stopWatch).
+	dns     []dnsRun
+	stopDNS func()
 }
 
 // block is one server {} block.

@@ -191,7 +191,7 @@ func (s *Server) MetricsSnapshot() metrics.Snapshot {
 				Up:    !p.Down && p.UnavailableUntil.IsZero() && p.Health != "unhealthy" && p.Health != "checking",
 				Conns: p.Conns, Fails: p.Fails, UnavailableUntil: p.UnavailableUntil,
 				Selections: p.Selections, Health: p.Health, HealthReason: p.HealthReason,
-				LastCheck: p.LastCheck, Origin: "config",
+				LastCheck: p.LastCheck, Origin: p.Origin,
 			})
 		}
 		out.Upstreams = append(out.Upstreams, u)

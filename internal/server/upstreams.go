@@ -29,6 +29,8 @@ type groupSet struct {
 	prev map[string]*upstream.Group
 	// mandatory: groups with mandatory health checks, [persistent too].
 	mandatory map[string][2]bool
+	// dns are the groups with resolve servers and their DNS clients.
+	dns []dnsRun
 }
 
 // buildGroups builds the upstream groups of cfg; prev (may be nil) is
@@ -50,24 +52,33 @@ func (srv *Server) buildGroups(cfg *config.Config, prev *snapshot, log *slog.Log
 	for _, u := range cfg.Stream.Upstreams {
 		specs := make([]upstream.ServerSpec, 0, len(u.Servers))
 		for _, s := range u.Servers {
-			addrs, err := resolved(s.Address, s.Addrs)
-			if err != nil {
-				return nil, fmt.Errorf("%w in upstream %q in %s", err, u.Name, s.Pos)
+			var addrs []string
+			if !s.Resolve {
+				var err error
+				if addrs, err = resolved(s.Address, s.Addrs); err != nil {
+					return nil, fmt.Errorf("%w in upstream %q in %s", err, u.Name, s.Pos)
+				}
 			}
 			specs = append(specs, upstream.ServerSpec{
 				Name: s.Address, Addrs: addrs, Weight: s.Weight, MaxFails: s.MaxFails,
 				FailTimeout: s.FailTimeout, MaxConns: s.MaxConns, Backup: s.Backup, Down: s.Down,
+				Resolve: s.Resolve, Service: s.Service,
 			})
 		}
+		dns := upstreamResolver(cfg.Stream, u)
 		opts := gs.opts
 		opts.Method = balanceMethod(u.Balance)
 		opts.Previous = gs.prev[u.Name]
 		opts.Mandatory, opts.Persistent = gs.mandatory[u.Name][0], gs.mandatory[u.Name][1]
+		opts.ResolverTimeout = dns.Timeout
 		g, err := upstream.NewGroup(u.Name, specs, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%w in %s", err, u.Pos)
 		}
 		gs.named[u.Name] = g
+		if g.FollowsDNS() {
+			gs.dns = append(gs.dns, dnsRun{group: g, resolver: dnsClient{dns}})
+		}
 	}
 	return gs, nil
 }

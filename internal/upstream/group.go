@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -30,6 +31,10 @@ type Options struct {
 	// Persistent, peers kept from Previous are checked again too.
 	Mandatory  bool
 	Persistent bool
+	// ResolverTimeout is resolver_timeout: after a failed lookup other
+	// than "host not found" the name is asked again after it (at least
+	// a second), as nginx retries. Zero means 30s.
+	ResolverTimeout time.Duration
 }
 
 // Group is one upstream group: primary peers, optional backup peers and
@@ -51,6 +56,10 @@ type Group struct {
 	// change (DNS); a Selection keeps the set it started with. Guarded
 	// by z.mu.
 	set *peerSet
+	// specs are the servers as configured; a DNS answer expands the
+	// ones with Resolve into peers.
+	specs           []ServerSpec
+	resolverTimeout time.Duration
 }
 
 // zone is the state of a group that outlives one configuration, like the
@@ -59,6 +68,12 @@ type Group struct {
 type zone struct {
 	mu    sync.Mutex
 	peers map[peerKey]*peerState
+	// hosts are the last answers for the names of resolve servers, so
+	// a new configuration starts with the peers DNS gave the old one.
+	hosts map[hostKey]*hostState
+	// owner is the newest group using the zone: only it follows DNS,
+	// so a group of a replaced configuration cannot undo its peers.
+	owner *Group
 }
 
 // peerKey identifies a peer across configurations.
@@ -86,6 +101,8 @@ type Peer struct {
 	Name   string // the server as written in the config
 	Addr   string // the address to dial: "ip:port" or "unix:/path"
 	Backup bool
+	// Origin is "config", or the DNS name whose answer gave the peer.
+	Origin string
 
 	cfg peerConfig
 	st  *peerState
@@ -126,7 +143,8 @@ type peerState struct {
 // NewGroup builds a group from its servers in config order. Like nginx it
 // requires at least one primary (non-backup) server.
 func NewGroup(name string, specs []ServerSpec, opts Options) (*Group, error) {
-	g := &Group{name: name, now: opts.Now, log: opts.Logger, method: opts.Method, rand: opts.Rand, mandatory: opts.Mandatory}
+	g := &Group{name: name, now: opts.Now, log: opts.Logger, method: opts.Method, rand: opts.Rand, mandatory: opts.Mandatory,
+		specs: specs, resolverTimeout: opts.ResolverTimeout}
 	if g.now == nil {
 		g.now = time.Now
 	}
@@ -141,6 +159,9 @@ func NewGroup(name string, specs []ServerSpec, opts Options) (*Group, error) {
 	} else {
 		g.z = &zone{peers: map[peerKey]*peerState{}}
 	}
+	if g.resolverTimeout <= 0 {
+		g.resolverTimeout = 30 * time.Second
+	}
 	for _, s := range specs {
 		if err := s.validate(); err != nil {
 			return nil, fmt.Errorf("upstream %q: %w", name, err)
@@ -148,7 +169,8 @@ func NewGroup(name string, specs []ServerSpec, opts Options) (*Group, error) {
 	}
 	g.z.mu.Lock()
 	defer g.z.mu.Unlock()
-	set, err := g.newPeerSetLocked(specs)
+	g.takeHostsLocked()
+	set, err := g.newPeerSetLocked(g.expandLocked())
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +186,9 @@ func NewGroup(name string, specs []ServerSpec, opts Options) (*Group, error) {
 	}
 	g.set = set
 	g.z.keepOnly(set)
+	if g.z.owner == nil {
+		g.z.owner = g
+	}
 	return g, nil
 }
 
@@ -174,7 +199,7 @@ func (g *Group) newPeerSetLocked(specs []ServerSpec) (*peerSet, error) {
 	servers := map[string]int{}
 	for _, s := range specs {
 		for _, addr := range s.Addrs {
-			p := &Peer{Name: s.Name, Addr: addr, Backup: s.Backup, cfg: peerConfig{
+			p := &Peer{Name: s.Name, Addr: addr, Backup: s.Backup, Origin: cmp.Or(s.origin, "config"), cfg: peerConfig{
 				weight:      s.weight(),
 				maxFails:    s.MaxFails,
 				failTimeout: s.FailTimeout,
@@ -204,10 +229,16 @@ func (g *Group) newPeerSetLocked(specs []ServerSpec) (*peerSet, error) {
 			set.primary = append(set.primary, p)
 		}
 	}
-	if len(set.primary) == 0 {
+	if len(set.primary) == 0 && !g.followsDNS() {
 		return nil, fmt.Errorf("%w %q", errNoServers, g.name)
 	}
 	set.single = len(set.primary) == 1 && len(set.backup) == 0
+	if len(set.primary) == 0 {
+		// DNS gave the primaries nothing (yet): the backups, if any,
+		// by round robin, as every method falls back to.
+		set.balancer = roundRobin{}
+		return set, nil
+	}
 	var err error
 	set.balancer, err = newBalancer(set, g.method, g.rand)
 	return set, err

@@ -49,9 +49,9 @@ func TestPeersSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []PeerStatus{
-		{Name: "a", Addr: "a", Weight: 3, EffectiveWeight: 3, MaxFails: 1, FailTimeout: 10 * time.Second, MaxConns: 7, Conns: 1, Selections: 1, Health: "unchecked"},
-		{Name: "b", Addr: "b", Weight: 1, EffectiveWeight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, Down: true, Health: "unchecked"},
-		{Name: "x.example:1", Addr: "10.0.0.9:1", Weight: 1, EffectiveWeight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, Backup: true, Health: "unchecked"},
+		{Name: "a", Addr: "a", Weight: 3, EffectiveWeight: 3, MaxFails: 1, FailTimeout: 10 * time.Second, MaxConns: 7, Conns: 1, Selections: 1, Health: "unchecked", Origin: "config"},
+		{Name: "b", Addr: "b", Weight: 1, EffectiveWeight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, Down: true, Health: "unchecked", Origin: "config"},
+		{Name: "x.example:1", Addr: "10.0.0.9:1", Weight: 1, EffectiveWeight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, Backup: true, Health: "unchecked", Origin: "config"},
 	}
 	got := g.Peers()
 	if len(got) != len(want) {

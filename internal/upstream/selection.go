@@ -92,6 +92,10 @@ func (s *Selection) LimitTries(n int) {
 // ErrNoLiveUpstreams when no peer is selectable and ErrTriesExhausted when
 // the session has no tries left.
 func (s *Selection) Next() (*Peer, error) {
+	if len(s.set.primary)+len(s.set.backup) == 0 {
+		// A group following DNS may have no peers at all.
+		return nil, ErrNoLiveUpstreams
+	}
 	if s.tries == 0 && s.started {
 		return nil, ErrTriesExhausted
 	}

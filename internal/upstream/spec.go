@@ -42,6 +42,17 @@ type ServerSpec struct {
 	Backup bool
 	// Down marks the server permanently unavailable.
 	Down bool
+	// Resolve makes the server follow DNS (the resolve parameter): the
+	// host of Name is looked up again whenever its answer expires, and
+	// Addrs are ignored. See Group.Refresh.
+	Resolve bool
+	// Service, with Resolve, looks up SRV records instead (service=);
+	// Name is then a host without a port.
+	Service string
+
+	// origin is the DNS name a spec expanded from a resolved answer
+	// came from; empty for servers of the configuration.
+	origin string
 }
 
 // DefaultServerSpec returns a spec with nginx's defaults: weight=1,
@@ -65,7 +76,7 @@ func (s ServerSpec) validate() error {
 	switch {
 	case s.Name == "":
 		return errors.New("server has no name")
-	case len(s.Addrs) == 0:
+	case len(s.Addrs) == 0 && !s.Resolve:
 		return fmt.Errorf("server %q has no addresses", s.Name)
 	case s.Weight < 0:
 		return fmt.Errorf("server %q: invalid weight %d", s.Name, s.Weight)

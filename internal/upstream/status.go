@@ -12,9 +12,11 @@ type PeerStatus struct {
 	FailTimeout     time.Duration
 	MaxConns        int
 	Backup          bool
-	Down            bool
-	Fails           int
-	Conns           int
+	// Origin is "config", or the DNS name whose answer gave the peer.
+	Origin string
+	Down   bool
+	Fails  int
+	Conns  int
 	// Selections counts the attempts balancers gave the peer, Failures
 	// the failed ones, over the life of the peer (across reloads that
 	// keep it).
@@ -45,7 +47,7 @@ func (g *Group) Peers() []PeerStatus {
 		for _, p := range tier {
 			st, c := p.st, p.cfg
 			ps := PeerStatus{
-				Name: p.Name, Addr: p.Addr, Backup: p.Backup,
+				Name: p.Name, Addr: p.Addr, Backup: p.Backup, Origin: p.Origin,
 				Weight: c.weight, EffectiveWeight: st.effectiveWeight,
 				MaxFails: c.maxFails, FailTimeout: c.failTimeout,
 				MaxConns: c.maxConns, Down: c.down,

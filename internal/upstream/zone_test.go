@@ -30,7 +30,7 @@ func TestReloadKeepsStateOfPeersThatStay(t *testing.T) {
 		st[p.Addr] = p
 	}
 	if st["a"].Conns != 1 || st["b"].Fails != 1 || st["b"].UnavailableUntil.IsZero() || st["c"] != (PeerStatus{
-		Name: "c", Addr: "c", Weight: 1, EffectiveWeight: 1, MaxFails: 1, FailTimeout: DefaultFailTimeout, Health: "unchecked"}) {
+		Name: "c", Addr: "c", Origin: "config", Weight: 1, EffectiveWeight: 1, MaxFails: 1, FailTimeout: DefaultFailTimeout, Health: "unchecked"}) {
 		t.Errorf("after reload: %+v", st)
 	}
 	// b stays out in the new group; the old session's release of a

@@ -18,46 +18,83 @@ import (
 	"github.com/straitproxy/strait/internal/server/servertest"
 )
 
-// dnsmasq is one running dnsmasq answering A queries for example.test.
+// dnsmasq is one running dnsmasq.
 type dnsmasq struct {
 	addr string
+	port int
+	bin  string
 	proc *process
 }
 
 // startDnsmasq runs dnsmasq on a loopback port answering example.test
-// with answer. dnsmasq binds its own sockets and cannot take one from
-// the test, and --port=0 turns its DNS service off, so the port is
-// chosen at random below the ephemeral range (where the kernel does not
-// number client sockets) and dnsmasq is started again on another one,
-// a bounded number of times, when it reports the port taken. Nothing is
-// bound and released by the test in between, so nothing can race it
-// except another process that took the port first, which dnsmasq then
-// reports.
+// with answer.
 func startDnsmasq(t testing.TB, bin, answer string) *dnsmasq {
+	t.Helper()
+	return startDnsmasqArgs(t, bin, "--address=/example.test/"+answer)
+}
+
+// startDnsmasqArgs runs dnsmasq on a loopback port with args added to a
+// configuration that answers only from its own records. dnsmasq binds
+// its own sockets and cannot take one from the test, and --port=0 turns
+// its DNS service off, so the port is chosen at random below the
+// ephemeral range (where the kernel does not number client sockets) and
+// dnsmasq is started again on another one, a bounded number of times,
+// when it reports the port taken. Nothing is bound and released by the
+// test in between, so nothing can race it except another process that
+// took the port first, which dnsmasq then reports.
+func startDnsmasqArgs(t testing.TB, bin string, args ...string) *dnsmasq {
 	t.Helper()
 	for range 20 {
 		port := 20000 + rand.IntN(12000)
-		p := launch(t, true, bin, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-			"--listen-address=127.0.0.1", "--bind-interfaces", "--port="+strconv.Itoa(port),
-			"--address=/example.test/"+answer, "--log-facility=-", "--pid-file=", "--user=root")
-		for deadline := time.Now().Add(waitLimit); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			out := p.out.String()
-			if strings.Contains(out, "started, version") {
-				return &dnsmasq{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), proc: p}
-			}
-			select {
-			case <-p.exited:
-			default:
-				continue
-			}
-			if !strings.Contains(out, "Address already in use") {
-				t.Fatalf("dnsmasq exited:\n%s", out)
-			}
-			break
+		if d := runDnsmasq(t, bin, port, args); d != nil {
+			return d
 		}
 	}
 	t.Fatal("dnsmasq found no free loopback port in 20 tries")
 	return nil
+}
+
+// runDnsmasq starts dnsmasq on port; nil when the port is taken.
+func runDnsmasq(t testing.TB, bin string, port int, args []string) *dnsmasq {
+	t.Helper()
+	p := launch(t, true, bin, append([]string{"--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+		"--listen-address=127.0.0.1", "--bind-interfaces", "--port=" + strconv.Itoa(port),
+		"--log-facility=-", "--pid-file=", "--user=root"}, args...)...)
+	for deadline := time.Now().Add(waitLimit); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		out := p.out.String()
+		if strings.Contains(out, "started, version") {
+			return &dnsmasq{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), port: port, bin: bin, proc: p}
+		}
+		select {
+		case <-p.exited:
+		default:
+			continue
+		}
+		if !strings.Contains(out, "Address already in use") {
+			t.Fatalf("dnsmasq exited:\n%s", out)
+		}
+		return nil
+	}
+	t.Fatalf("dnsmasq did not start within %v", waitLimit)
+	return nil
+}
+
+// restart stops d and starts dnsmasq again on the same port with args:
+// SIGHUP re-reads hosts files but not --srv-host records. The port was
+// d's until it exited, so a conflict is only another process's brief
+// hold on it; it is retried a bounded number of times.
+func (d *dnsmasq) restart(t testing.TB, args ...string) {
+	t.Helper()
+	syscall.Kill(d.proc.pid, syscall.SIGTERM)
+	<-d.proc.exited
+	for range 50 {
+		if n := runDnsmasq(t, d.bin, d.port, args); n != nil {
+			d.proc = n.proc
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("dnsmasq could not start again on port %d", d.port)
 }
 
 // dnsQuery is an A query for name with id (RFC 1035 section 4.1).
