@@ -29,7 +29,7 @@ type goal struct {
 
 // metricTable lists every row in table order. Targets are the project's.
 func metricTable() []metric {
-	return []metric{
+	return append([]metric{
 		{ID: "req-rps", Label: "TLS requests/s (redis-benchmark ping,set,get -c 50)", Short: "REQ/S", Higher: true, Target: &goal{1.15, []string{nameNginx, nameHAProxy}}},
 		{ID: "req-cpu", Label: "TLS requests: proxy CPU s per 100k requests", Short: "REQ CPU", Digits: 3, Target: &goal{1.0, []string{nameNginx}}},
 		{ID: "connr-rate", Label: "connections/s, resumed TLS upstream", Short: "CONN/S RESUMED", Higher: true, Target: &goal{1.3, []string{nameNginx}}},
@@ -53,7 +53,7 @@ func metricTable() []metric {
 		{ID: "plain-bulk1-cpu", Label: "plain bulk, 1 session: proxy CPU s per GiB", Short: "", Digits: 2},
 		{ID: "plain-bulk16-mbps", Label: "plain bulk, 16 sessions: MB/s", Short: "PLAIN BULK 16", Higher: true},
 		{ID: "plain-bulk16-cpu", Label: "plain bulk, 16 sessions: proxy CPU s per GiB", Short: "", Digits: 2},
-	}
+	}, udpMetrics()...)
 }
 
 // addedOverDirect maps derived latency rows to the absolute rows they

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 )
 
@@ -20,6 +21,7 @@ type world struct {
 	procfs procReader
 	redis  *process
 	goUps  map[string]*goUpstream // by route
+	dns    *dnsResponder          // upstream of the UDP routes
 	limits proxyLimits
 }
 
@@ -67,12 +69,21 @@ func newWorld(ctx context.Context, tmp string, sup *supervisor, fileLimit uint64
 		w.goUps[gr.id] = u
 		w.routes[gr.id] = route{ID: gr.id, Upstream: u.Addr(), TLS: gr.tls, Reuse: gr.reuse}
 	}
+	if w.dns, err = startDNSResponder(runtime.NumCPU()); err != nil {
+		return nil, err
+	}
+	for id, r := range udpRoutes(w.dns.Addr()) {
+		w.routes[id] = r
+	}
 	return w, nil
 }
 
 func (w *world) close() {
 	for _, u := range w.goUps {
 		u.Close()
+	}
+	if w.dns != nil {
+		w.dns.Close()
 	}
 	if w.redis != nil {
 		w.sup.stop(w.redis)
