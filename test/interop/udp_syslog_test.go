@@ -1,11 +1,14 @@
 package interop
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -71,6 +74,10 @@ func TestUDPSyslogThroughStrait(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	// Each logger run is a client of its own, so a session of its own,
+	// and sessions run side by side: they may reach the peer in any
+	// order, in strait as across nginx's workers.
+	slices.SortFunc(got, func(a, b string) int { return cmp.Compare(messageNumber(a), messageNumber(b)) })
 	for i := range messages {
 		want := fmt.Sprintf(" message %d", i)
 		if i >= len(got) || !strings.Contains(got[i], " strait-test ") || !strings.HasSuffix(got[i], want) {
@@ -86,4 +93,18 @@ func TestUDPSyslogThroughStrait(t *testing.T) {
 	if n := strings.Count(st.Log.String(), "udp done, packets from/to client:1/0"); n != messages {
 		t.Errorf("%d \"udp done\" lines, want %d:\n%s", n, messages, st.Log.String())
 	}
+}
+
+// messageNumber is the N of a syslog line ending in "message N", -1 for
+// another line.
+func messageNumber(line string) int {
+	_, num, ok := strings.Cut(line, " message ")
+	if !ok {
+		return -1
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return -1
+	}
+	return n
 }
