@@ -5,22 +5,18 @@ import (
 	"errors"
 	"net"
 	"os"
-	"sync"
 	"syscall"
 	"time"
 )
 
 // udpFlow is one UDP session's relay, nginx's ngx_stream_proxy_process
 // and ngx_stream_proxy_test_finalize for SOCK_DGRAM. One goroutine (run)
-// relays the client's datagrams and watches the idle timer; a second
-// (read) reads the peer's datagrams and relays each to the client itself.
-// Both work on the counters and decide the session's end under mu:
-// relaying from the reading goroutine, rather than handing each answer
-// to run and waiting for it, saves two goroutine wake-ups per answer.
-// When an answer completes the session, the session leaves the server's
-// table before the answer is relayed, so that the client's next
-// datagram, sent on receipt, starts a new session, as in nginx, which
-// finalizes the session before it reads again.
+// owns the counters, the session's end and every send; a second (read)
+// reads the peer's datagrams and hands each one to run, which relays it
+// to the client. When an answer completes the session, run takes the
+// session out of the server's table before relaying it, so that the
+// client's next datagram, sent on receipt, starts a new session, as in
+// nginx, which finalizes the session before it reads again.
 type udpFlow struct {
 	h  *Handler
 	ds *DatagramSession
@@ -40,28 +36,23 @@ type udpFlow struct {
 	pendingEmpty             bool      // an ICMP error's empty datagram is still to be relayed
 	uploadDelay              time.Time // proxy_upload_rate: client datagrams are dropped until then
 
-	// mu guards everything above and below but the channels: run and
-	// read both relay and count.
-	mu        sync.Mutex
-	ended     bool      // the session's end is decided; closes end
-	lastEvent time.Time // the last datagram relayed either way, for proxy_timeout
-
-	end        chan struct{} // closed by whichever goroutine ends the session
+	events     chan udpEvent // from read to run
+	ack        chan struct{} // run is done with an event's datagram
 	stop       chan struct{} // closed when run returns
 	readerDone chan struct{}
 }
 
-// udpEvent is one datagram read from the peer, to relay.
+// udpEvent is one datagram read from the peer, for run to relay.
 type udpEvent struct {
-	b       []byte
-	readErr error // the read failed (an ICMP error): the peer is not read again
+	b       []byte // valid until run acknowledges it on ack
+	readErr error  // the read failed (an ICMP error): the peer is not read again
 	at      time.Time
 }
 
 func newUDPFlow(h *Handler, ds *DatagramSession, up *udpUpstream) *udpFlow {
 	return &udpFlow{
 		h: h, ds: ds, up: up, requests: 1,
-		end: make(chan struct{}), stop: make(chan struct{}), readerDone: make(chan struct{}),
+		events: make(chan udpEvent), ack: make(chan struct{}), stop: make(chan struct{}), readerDone: make(chan struct{}),
 	}
 }
 
@@ -75,6 +66,7 @@ func (f *udpFlow) bufferSize() int {
 // run relays the client's datagrams and ends the session.
 func (f *udpFlow) run(ctx context.Context) {
 	defer close(f.stop)
+	go f.read()
 	first := f.ds.First
 	if f.h.Proxy.ProxyProtocol {
 		// nginx sends the header in the same datagram as the first
@@ -83,16 +75,9 @@ func (f *udpFlow) run(ctx context.Context) {
 		hdr := AppendProxyV1(make([]byte, 0, proxyV1MaxHeader+len(first)), f.ds.clientAddr(), f.ds.Record.ServerAddr)
 		first = append(hdr, first...)
 	}
-	// The reader waits for mu until the first datagram is counted.
-	f.mu.Lock()
-	go f.read()
-	f.lastEvent = f.h.now()
 	if !f.sendUpstream(first) || f.finished() {
-		f.endLocked()
-		f.mu.Unlock()
 		return
 	}
-	f.mu.Unlock()
 	idle := time.NewTimer(f.h.Proxy.Timeout)
 	defer idle.Stop()
 	in := f.ds.In
@@ -103,97 +88,48 @@ func (f *udpFlow) run(ctx context.Context) {
 				in = nil
 				continue
 			}
-			f.mu.Lock()
-			if !f.ended && !f.fromClient(b) {
-				f.endLocked()
+			if f.dropForRate() {
+				continue // nginx drops what arrives while reading is delayed
 			}
-			if f.detached {
-				in = nil
+			f.requests++
+			if len(b) > f.bufferSize() {
+				b = b[:f.bufferSize()] // nginx's recv into proxy_buffer_size
 			}
-			f.mu.Unlock()
-		case <-f.end:
-			return
-		case <-idle.C:
-			f.mu.Lock()
-			if f.ended {
-				f.mu.Unlock()
+			f.ds.Record.BytesReceived += int64(len(b))
+			f.delayUpload(len(b))
+			if !f.sendUpstream(b) {
 				return
 			}
-			if left := f.h.Proxy.Timeout - f.h.now().Sub(f.lastEvent); left > 0 {
-				f.mu.Unlock()
-				idle.Reset(left)
-				continue
+		case ev := <-f.events:
+			ok := f.took(ev)
+			f.ack <- struct{}{}
+			if !ok {
+				return
 			}
+		case <-idle.C:
 			f.timedOut()
-			f.endLocked()
-			f.mu.Unlock()
 			return
 		case <-f.ds.Closed:
-			f.endWith(func() {
-				f.ds.Log.Info("disconnected on shutdown")
-				f.status = 200
-			})
+			f.ds.Log.Info("disconnected on shutdown")
+			f.status = 200
 			return
 		case <-ctx.Done():
-			f.endWith(func() {
-				if errors.Is(context.Cause(ctx), ErrShutdownTimeout) {
-					f.ds.Log.Info("disconnected on shutdown")
-				}
-				f.status = 200
-			})
+			if errors.Is(context.Cause(ctx), ErrShutdownTimeout) {
+				f.ds.Log.Info("disconnected on shutdown")
+			}
+			f.status = 200
 			return
 		}
-	}
-}
-
-// fromClient relays one of the client's later datagrams; false ends the
-// session. f.mu is held.
-func (f *udpFlow) fromClient(b []byte) bool {
-	if f.dropForRate() {
-		return true // nginx drops what arrives while reading is delayed
-	}
-	f.requests++
-	if len(b) > f.bufferSize() {
-		b = b[:f.bufferSize()] // nginx's recv into proxy_buffer_size
-	}
-	f.ds.Record.BytesReceived += int64(len(b))
-	f.delayUpload(len(b))
-	if !f.sendUpstream(b) {
-		return false
-	}
-	return f.settled()
-}
-
-// settled is what follows every relayed datagram: the end once the
-// session is finished, else the pending empty datagram of an ICMP error
-// and a fresh idle period. f.mu is held; false ends the session.
-func (f *udpFlow) settled() bool {
-	if f.finished() {
-		return false
-	}
-	if f.pendingEmpty {
-		f.replyEmpty()
-	}
-	f.lastEvent = f.h.now()
-	return true
-}
-
-// endLocked decides the session's end; run returns and the reader stops.
-// f.mu is held.
-func (f *udpFlow) endLocked() {
-	if !f.ended {
-		f.ended = true
-		close(f.end)
-	}
-}
-
-// endWith ends the session with last's outcome unless it has ended.
-func (f *udpFlow) endWith(last func()) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.ended {
-		last()
-		f.endLocked()
+		if f.detached {
+			in = nil
+		}
+		if f.finished() {
+			return
+		}
+		if f.pendingEmpty {
+			f.replyEmpty()
+		}
+		idle.Reset(f.h.Proxy.Timeout)
 	}
 }
 
@@ -333,8 +269,8 @@ func (f *udpFlow) read() {
 				return true
 			}
 			rerr = nil
-			// Relayed from inside the callback: the buffer is free
-			// again as soon as the datagram is sent.
+			// Handed over from inside the callback: the buffer is
+			// free again as soon as run has relayed the datagram.
 			f.report(udpEvent{b: (*bp)[:n], at: f.h.now()})
 			return true
 		})
@@ -353,16 +289,12 @@ func (f *udpFlow) read() {
 	}
 }
 
-// report relays a datagram from the peer (or its read error) unless the
-// session has ended.
+// report hands ev to run and waits until run is done with it.
 func (f *udpFlow) report(ev udpEvent) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.ended {
-		return
-	}
-	if !f.took(ev) || !f.settled() {
-		f.endLocked()
+	select {
+	case f.events <- ev:
+		<-f.ack
+	case <-f.stop:
 	}
 }
 
