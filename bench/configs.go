@@ -43,6 +43,10 @@ events {
 stream {
 `, lim.NoFile, dir, dir, lim.Conns)
 	for _, r := range routes.sorted() {
+		if r.UDP {
+			b.WriteString(nginxUDPServer(r, listen[r.ID]))
+			continue
+		}
 		fmt.Fprintf(&b, "    # %s\n    server {\n        listen %s;\n        proxy_pass %s;\n", r.ID, listen[r.ID], r.Upstream)
 		if r.TLS {
 			reuse := "on"
@@ -88,6 +92,9 @@ defaults
     timeout server 10m
 `, threads, lim.MaxConns)
 	for _, r := range routes.sorted() {
+		if r.UDP {
+			continue // HAProxy 2.6 has no UDP proxying in mode tcp
+		}
 		fmt.Fprintf(&b, "\nlisten %s\n    bind %s\n    server s1 %s", r.ID, listen[r.ID], r.Upstream)
 		if r.TLS {
 			fmt.Fprintf(&b, " ssl verify required ca-file %s crt %s sni str(%s) verifyhost %s ssl-min-ver TLSv1.3",

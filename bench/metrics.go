@@ -29,7 +29,7 @@ type goal struct {
 
 // metricTable lists every row in table order. Targets are the project's.
 func metricTable() []metric {
-	return []metric{
+	return append([]metric{
 		{ID: "req-rps", Label: "TLS requests/s (redis-benchmark ping,set,get -c 50)", Short: "REQ/S", Higher: true, Target: &goal{1.15, []string{nameNginx, nameHAProxy}}},
 		{ID: "req-cpu", Label: "TLS requests: proxy CPU s per 100k requests", Short: "REQ CPU", Digits: 3, Target: &goal{0.9, []string{nameNginx}}},
 		{ID: "req-sys", Label: "TLS requests: proxy system calls per request", Short: "", Digits: 2},
@@ -61,7 +61,7 @@ func metricTable() []metric {
 		{ID: "plain-bulk16-mbps", Label: "plain bulk, 16 sessions: MB/s", Short: "PLAIN BULK 16", Higher: true, Target: &goal{1.0, []string{nameNginx}}},
 		{ID: "plain-bulk16-cpu", Label: "plain bulk, 16 sessions: proxy CPU s per GiB", Short: "", Digits: 2},
 		{ID: "plain-bulk16-sys", Label: "plain bulk, 16 sessions: proxy system calls per MiB", Short: "", Digits: 1},
-	}
+	}, udpMetrics()...)
 }
 
 // addedOverDirect maps derived latency rows to the absolute rows they

@@ -105,11 +105,21 @@ func (w *world) launch(ctx context.Context, t target) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	addrs := make([]string, 0, len(listen))
-	for _, a := range listen {
-		addrs = append(addrs, a)
+	var addrs, udpAddrs []string
+	for id, a := range listen {
+		if w.routes[id].UDP {
+			udpAddrs = append(udpAddrs, a)
+		} else {
+			addrs = append(addrs, a)
+		}
 	}
-	if err := waitListening(ctx, p, addrs, 15*time.Second); err != nil {
+	err = waitListening(ctx, p, addrs, 15*time.Second)
+	for _, a := range udpAddrs {
+		if err == nil {
+			err = waitAnswering(ctx, p, a, 15*time.Second)
+		}
+	}
+	if err != nil {
 		w.sup.stop(p)
 		return nil, fmt.Errorf("%w%s", err, logTail(dir))
 	}

@@ -16,6 +16,8 @@ const (
 	routeEchoTLS    = "echo-tls"    // Go echo upstream over TLS
 	routeSinkTLS    = "sink-tls"    // Go sink upstream over TLS
 	routeSinkPlain  = "sink-plain"  // Go sink upstream in clear text
+	routeDNSQuery   = "dns-query"   // Go DNS responder over UDP, a session per query
+	routeDNSKeep    = "dns-keep"    // Go DNS responder over UDP, sessions kept while idle
 )
 
 // route is one proxied path: a proxy listens for plain TCP and forwards to
@@ -25,6 +27,10 @@ type route struct {
 	Upstream string // 127.0.0.1:port
 	TLS      bool
 	Reuse    bool // TLS session resumption to the upstream
+	// UDP routes listen with "udp". Responses is their proxy_responses,
+	// 0 for none (a session then lasts until proxy_timeout).
+	UDP       bool
+	Responses int
 }
 
 // routeTable is the set of routes every proxy is configured with.
@@ -48,16 +54,20 @@ func (t routeTable) get(id string) (route, error) {
 	return r, nil
 }
 
-// listenPlan assigns a fresh loopback listen port to every route.
+// listenPlan assigns a fresh loopback listen port to every route, a UDP
+// one to UDP routes.
 func listenPlan(t routeTable) (map[string]string, error) {
-	rs := t.sorted()
-	ports, err := freePorts(len(rs))
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(rs))
-	for i, r := range rs {
-		out[r.ID] = fmt.Sprintf("127.0.0.1:%d", ports[i])
+	out := make(map[string]string, len(t))
+	for _, r := range t.sorted() {
+		free := freePorts
+		if r.UDP {
+			free = freeUDPPorts
+		}
+		ports, err := free(1)
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = fmt.Sprintf("127.0.0.1:%d", ports[0])
 	}
 	return out, nil
 }

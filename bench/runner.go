@@ -99,7 +99,7 @@ func runRounds(ctx context.Context, w *world, o options, sz sizes, targets []tar
 				if ctx.Err() != nil {
 					return res
 				}
-				if _, broken := pending[t.Name]; broken || (sc.NoDirect && t.start == nil) {
+				if _, broken := pending[t.Name]; broken || (sc.NoDirect && t.start == nil) || slices.Contains(sc.Skip, t.Name) {
 					continue
 				}
 				began := time.Now()

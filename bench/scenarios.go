@@ -46,7 +46,8 @@ func (s sizes) fitFileLimit(limit uint64) sizes {
 // scenario is one kind of load; run returns metric values by metric id.
 type scenario struct {
 	Name     string
-	NoDirect bool // meaningless without a proxy (memory of the proxy)
+	NoDirect bool     // meaningless without a proxy (memory of the proxy)
+	Skip     []string // targets that cannot do it (HAProxy: UDP)
 	run      func(ctx context.Context, w *world, in *instance, sz sizes) (map[string]float64, error)
 }
 
@@ -66,6 +67,7 @@ func scenarioTable() []scenario {
 		}},
 		{Name: "latency", run: latency},
 		{Name: "idle-memory", NoDirect: true, run: idleMemory},
+		{Name: "udp", Skip: []string{nameHAProxy}, run: udpScenario},
 		{Name: "plain", run: func(ctx context.Context, w *world, in *instance, sz sizes) (map[string]float64, error) {
 			out, err := redisRequests(ctx, w, in, sz, routeRedisPlain, "plain")
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 )
 
@@ -21,6 +22,7 @@ type world struct {
 	procfs procReader
 	redis  *process
 	goUps  map[string]*goUpstream // by route
+	dns    *dnsResponder          // upstream of the UDP routes
 	limits proxyLimits
 	sys    syscallTool
 }
@@ -69,12 +71,21 @@ func newWorld(ctx context.Context, tmp string, sup *supervisor, fileLimit uint64
 		w.goUps[gr.id] = u
 		w.routes[gr.id] = route{ID: gr.id, Upstream: u.Addr(), TLS: gr.tls, Reuse: gr.reuse}
 	}
+	if w.dns, err = startDNSResponder(runtime.NumCPU()); err != nil {
+		return nil, err
+	}
+	for id, r := range udpRoutes(w.dns.Addr()) {
+		w.routes[id] = r
+	}
 	return w, nil
 }
 
 func (w *world) close() {
 	for _, u := range w.goUps {
 		u.Close()
+	}
+	if w.dns != nil {
+		w.dns.Close()
 	}
 	if w.redis != nil {
 		w.sup.stop(w.redis)

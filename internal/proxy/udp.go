@@ -106,6 +106,11 @@ type udpUpstream struct {
 func (h *Handler) connectUDP(ctx context.Context, ds *DatagramSession) (*udpUpstream, bool) {
 	rec := ds.Record
 	sel := h.Group.NewSelection()
+	if h.HashKey != nil {
+		// The record already has the client's address: the server fills
+		// it from the first datagram before the session's phases run.
+		sel.SetKey(h.HashKey.Append(nil, rec))
+	}
 	sel.LimitTries(h.Proxy.NextUpstreamTries)
 	start := h.now()
 	attrs := func(peer string) []any {
