@@ -29,6 +29,7 @@ type passByValue struct {
 	srv    *Server
 	sc     *config.Server
 	opts   upstream.Options
+	px     proxyExprs
 
 	mu         sync.Mutex
 	tlsClients map[string]proxy.HandshakeFunc // by proxy_ssl_name
@@ -37,10 +38,10 @@ type passByValue struct {
 func (srv *Server) newPassByValue(snap *snapshot, sc *config.Server, groups *groupSet) (*passByValue, error) {
 	p := &passByValue{
 		value: snap.vars.passes[sc], groups: map[string]*proxy.Handler{},
-		srv: srv, sc: sc, opts: groups.opts,
+		srv: srv, sc: sc, opts: groups.opts, px: snap.vars.proxies[sc],
 	}
 	for name, g := range groups.named {
-		h, _, err := srv.handlerFor(sc, g, name)
+		h, _, err := srv.handlerFor(sc, g, name, p.px)
 		if err != nil {
 			return nil, fmt.Errorf("%w in %s", err, sc.ProxyPass.Pos)
 		}
@@ -58,7 +59,7 @@ func (p *passByValue) addImplicit(groups *groupSet) error {
 		if _, ok := p.groups[key]; ok {
 			continue
 		}
-		h, _, err := p.srv.handlerFor(p.sc, g, config.ProxyPass{Address: addr}.Host())
+		h, _, err := p.srv.handlerFor(p.sc, g, config.ProxyPass{Address: addr}.Host(), p.px)
 		if err != nil {
 			return fmt.Errorf("%w in %s", err, p.sc.ProxyPass.Pos)
 		}
@@ -108,7 +109,7 @@ func (p *passByValue) handshake(name string) (proxy.HandshakeFunc, error) {
 	if f, ok := p.tlsClients[name]; ok {
 		return f, nil
 	}
-	f, _, err := newHandshake(p.sc, name, p.srv.stats.tls.peerCertificate(name))
+	f, _, err := newHandshake(p.sc, name, p.srv.stats.tls.peerCertificate(name), p.px)
 	if err != nil {
 		return nil, err
 	}
