@@ -110,7 +110,6 @@ func TestLoadErrors(t *testing.T) {
 		{"map block", "events {} stream { map $a $b {\nx {\n} } }", `unexpected "{"` + at + "2"},
 		{"map regex", "events {} stream { map $a $b { ~^(x 1; } }", `invalid regular expression "^(x": missing closing )` + at + "1"},
 		{"proxy_bind", stream("proxy_bind not-an-ip;"), `invalid address "not-an-ip"` + at + "5"},
-		{"ssl name variable", stream("proxy_ssl_name $host;"), `variables in "proxy_ssl_name" are not supported yet` + at + "5"},
 		{"tries", stream("proxy_next_upstream_tries many;"), `"proxy_next_upstream_tries" directive invalid number` + at + "5"},
 		{"resolver param", "events {} stream { resolver 127.0.0.1 ipv6=maybe; }", `invalid parameter: ipv6=maybe` + at + "1"},
 		{"events twice", "events {} events {}", `"events" directive is duplicate` + at + "1"},

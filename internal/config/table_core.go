@@ -33,7 +33,7 @@ func coreDirectives() []Directive {
 			func(s *Server) *bool { return &s.TCPNoDelay }),
 		{Name: "resolver", Contexts: streamSrv | CtxUpstream, Args: Arg1More,
 			Syntax: "address ... [valid=time] [ipv4=on|off] [ipv6=on|off] [status_zone=zone]",
-			Module: modStreamCore, Doc: "Name servers; at stream level they resolve upstream and proxy_pass host names at load, and with those of an upstream block they resolve its resolve servers at run time.",
+			Module: modStreamCore, Doc: "Name servers; at stream level they resolve upstream and proxy_pass host names at load and the host names of proxy_pass values with variables per session, and with those of an upstream block they resolve its resolve servers at run time.",
 			Set: setResolver},
 		{Name: "resolver_timeout", Contexts: streamSrv | CtxUpstream, Args: Arg1, Syntax: "time", Default: "30s",
 			Module: modStreamCore, Doc: "Timeout of name resolution.", Set: setResolverTimeout},

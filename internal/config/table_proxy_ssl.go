@@ -2,6 +2,7 @@ package config
 
 import (
 	"strings"
+	"time"
 
 	"github.com/straitproxy/strait/internal/ngxconf"
 )
@@ -18,10 +19,14 @@ func proxySSLDirectives() []Directive {
 				return err
 			},
 			inherit: func(c, p *Server) { c.SSL.Enabled, c.SSL.Pos = p.SSL.Enabled, p.SSL.Pos }},
-		noVariables(srvFile("proxy_ssl_certificate", modProxy, "Client certificate (PEM, leaf first, then intermediates) presented to upstreams.",
-			func(s *Server) (*string, *ngxconf.Pos) { return &s.SSL.Certificate, &s.SSL.CertificatePos })),
-		noVariables(srvFile("proxy_ssl_certificate_key", modProxy, "Private key (PEM) of proxy_ssl_certificate.",
-			func(s *Server) (*string, *ngxconf.Pos) { return &s.SSL.CertificateKey, &s.SSL.KeyPos })),
+		certFile("proxy_ssl_certificate", "Client certificate (PEM, leaf first, then intermediates) presented to upstreams; with variables, chosen per attempt.",
+			func(s *Server) (*string, *string, *ngxconf.Pos) {
+				return &s.SSL.Certificate, &s.SSL.CertificateVar, &s.SSL.CertificatePos
+			}),
+		certFile("proxy_ssl_certificate_key", "Private key (PEM) of proxy_ssl_certificate; may have variables.",
+			func(s *Server) (*string, *string, *ngxconf.Pos) {
+				return &s.SSL.CertificateKey, &s.SSL.KeyVar, &s.SSL.KeyPos
+			}),
 		readNow(srvFile("proxy_ssl_password_file", modProxy, "Passphrases for the key, one per line, tried in order.",
 			func(s *Server) (*string, *ngxconf.Pos) { return &s.SSL.PasswordFile, &s.SSL.PasswordPos })),
 		{Name: "proxy_ssl_protocols", Contexts: streamSrv, Args: Arg1More,
@@ -35,8 +40,13 @@ func proxySSLDirectives() []Directive {
 				return nil
 			},
 			inherit: func(c, p *Server) { c.SSL.Ciphers, c.SSL.CiphersPos = p.SSL.Ciphers, p.SSL.CiphersPos }},
-		noVariables(srvStr("proxy_ssl_name", "name", "", modProxy, "Name to verify the upstream certificate against and send as SNI; default: the host of proxy_pass.",
-			func(s *Server) *string { return &s.SSL.Name })),
+		{Name: "proxy_ssl_name", Contexts: streamSrv, Args: Arg1, Syntax: "name", Module: modProxy,
+			Doc: "Name to verify the upstream certificate against and send as SNI (a port is stripped); default: the host of proxy_pass. May have variables, evaluated per attempt.",
+			Set: func(s *scope, d *ngxconf.Directive) error {
+				s.lvl.srv.SSL.Name, s.lvl.srv.SSL.NamePos = d.Args[0].Value, stmtPos(d)
+				return nil
+			},
+			inherit: func(c, p *Server) { c.SSL.Name, c.SSL.NamePos = p.SSL.Name, p.SSL.NamePos }},
 		srvFlag("proxy_ssl_server_name", "off", modProxy, "Send the name (SNI) in the TLS handshake.",
 			func(s *Server) *bool { return &s.SSL.ServerName }),
 		{Name: "proxy_ssl_verify", Contexts: streamSrv, Args: ArgFlag, Syntax: "on | off", Default: "off",
@@ -75,10 +85,78 @@ func proxySSLDirectives() []Directive {
 			inherit: func(c, p *Server) {
 				c.SSL.ConfCommands, c.SSL.ConfCommandPos = p.SSL.ConfCommands, p.SSL.ConfCommandPos
 			}},
-		notYet("proxy_ssl_certificate_cache", streamSrv, Arg123, "off | max=N [inactive=time] [valid=time]", "off", modProxy,
-			"Cache of certificates and keys named with variables."),
+		{Name: "proxy_ssl_certificate_cache", Contexts: streamSrv, Args: Arg123, Syntax: "off | max=N [inactive=time] [valid=time]",
+			Default: "off", Module: modProxy,
+			Doc:     "Caches the certificates and keys proxy_ssl_certificate with variables names: at most max pairs, dropped when unused for inactive (10s), loaded again after valid (60s). Off loads them for every attempt.",
+			Set:     setProxySSLCertificateCache,
+			inherit: func(c, p *Server) { c.SSL.CertificateCache = p.SSL.CertificateCache }},
 		notYet("proxy_ssl_key_log", streamSrv, Arg1, "path", "", modProxy, "Logs TLS keys of upstream connections in SSLKEYLOGFILE format."),
 	}
+}
+
+// certFile is proxy_ssl_certificate or proxy_ssl_certificate_key: a
+// file resolved against the configuration's directory, or a value with
+// variables kept as written for each attempt to evaluate.
+func certFile(name, doc string, field func(*Server) (path, expr *string, pos *ngxconf.Pos)) Directive {
+	return Directive{
+		Name: name, Contexts: streamSrv, Args: Arg1, Syntax: "file", Module: modProxy, Doc: doc,
+		Set: func(s *scope, d *ngxconf.Directive) error {
+			path, expr, pos := field(s.lvl.srv)
+			*path, *expr, *pos = "", "", stmtPos(d)
+			if v := d.Args[0].Value; strings.Contains(v, "$") {
+				*expr = v
+				s.lvl.srv.SSL.ConfDir = s.l.confDir
+			} else {
+				*path = s.l.confPath(v)
+			}
+			return nil
+		},
+		inherit: func(c, p *Server) {
+			cp, ce, cpos := field(c)
+			pp, pe, ppos := field(p)
+			*cp, *ce, *cpos = *pp, *pe, *ppos
+			if *pe != "" {
+				c.SSL.ConfDir = p.SSL.ConfDir
+			}
+		},
+	}
+}
+
+// setProxySSLCertificateCache parses proxy_ssl_certificate_cache as
+// ngx_stream_proxy_ssl_certificate_cache does.
+func setProxySSLCertificateCache(s *scope, d *ngxconf.Directive) error {
+	cc := CertificateCache{Inactive: 10 * time.Second, Valid: 60 * time.Second}
+	off := false
+	for _, a := range d.Args {
+		v := a.Value
+		var err error
+		switch {
+		case strings.HasPrefix(v, "max="):
+			if cc.Max, err = parseNumber(v[len("max="):]); err == nil && cc.Max == 0 {
+				err = errInvalidValue
+			}
+		case strings.HasPrefix(v, "inactive="):
+			cc.Inactive, err = parseSec(v[len("inactive="):])
+		case strings.HasPrefix(v, "valid="):
+			cc.Valid, err = parseSec(v[len("valid="):])
+		case v == "off":
+			off = true
+		default:
+			err = errInvalidValue
+		}
+		if err != nil {
+			return errorf(d, "invalid parameter %q", v)
+		}
+	}
+	if off {
+		s.lvl.srv.SSL.CertificateCache = CertificateCache{}
+		return nil
+	}
+	if cc.Max == 0 {
+		return errorf(d, "\"proxy_ssl_certificate_cache\" must have the \"max\" parameter")
+	}
+	s.lvl.srv.SSL.CertificateCache = cc
+	return nil
 }
 
 // noVariables wraps a setter to refuse nginx variables in the value.
@@ -138,6 +216,19 @@ func (l *loader) checkProxySSL(srv *Server) error {
 	}
 	if !ssl.Enabled {
 		return nil
+	}
+	if ssl.CertificateVar != "" || ssl.KeyVar != "" {
+		// nginx evaluates both per attempt once either has variables;
+		// the one written without is then a constant expression.
+		if ssl.CertificateVar == "" {
+			ssl.CertificateVar, ssl.Certificate = ssl.Certificate, ""
+		}
+		if ssl.KeyVar == "" {
+			ssl.KeyVar, ssl.CertificateKey = ssl.CertificateKey, ""
+		}
+		if ssl.KeyVar == "" {
+			return errorAt(ssl.CertificatePos, "no \"proxy_ssl_certificate_key\" is defined for certificate %q", ssl.CertificateVar)
+		}
 	}
 	if ssl.Certificate != "" {
 		if ssl.CertificateKey == "" {

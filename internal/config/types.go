@@ -6,6 +6,7 @@
 package config
 
 import (
+	"strings"
 	"time"
 
 	"github.com/straitproxy/strait/internal/ngxconf"
@@ -322,12 +323,34 @@ type ProxySSL struct {
 	Pos    ngxconf.Pos // of the proxy_ssl directive (or the server block)
 	// Positions of the file directives, for error messages.
 	CertificatePos, KeyPos, TrustedPos, CRLPos, PasswordPos ngxconf.Pos
-	VerifyPos                                               ngxconf.Pos
+	VerifyPos, NamePos                                      ngxconf.Pos
 	// Positions of proxy_ssl_ciphers and of each proxy_ssl_conf_command
 	// (parallel to ConfCommands), for errors found when they are compiled.
 	CiphersPos     ngxconf.Pos
 	ConfCommandPos []ngxconf.Pos
+	// CertificateVar and KeyVar are proxy_ssl_certificate and
+	// proxy_ssl_certificate_key when either is written with variables
+	// (the other then as written too): each attempt evaluates them, as
+	// nginx 1.21.0 does, and Certificate and CertificateKey are empty.
+	// A relative value resolves against ConfDir.
+	CertificateVar, KeyVar string `json:",omitempty"`
+	ConfDir                string `json:",omitempty"`
+	// CertificateCache is proxy_ssl_certificate_cache: the pairs loaded
+	// for CertificateVar; Max 0 is off (a load per attempt).
+	CertificateCache CertificateCache `json:",omitempty"`
 }
+
+// CertificateCache is proxy_ssl_certificate_cache max=N inactive=
+// valid=.
+type CertificateCache struct {
+	Max      int
+	Inactive time.Duration // default 10s
+	Valid    time.Duration // default 60s
+}
+
+// NameHasVariables reports whether proxy_ssl_name is written with
+// variables: each attempt then evaluates it.
+func (p *ProxySSL) NameHasVariables() bool { return strings.Contains(p.Name, "$") }
 
 // AccessRule is one allow or deny line.
 type AccessRule struct {

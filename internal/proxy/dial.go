@@ -75,7 +75,7 @@ func (h *Handler) connect(ctx context.Context, s *Session) (*upstreamConn, acces
 			// out): not the peer's fault either, and the next peer would
 			// fare no better. nginx logs it as an alert and ends the
 			// session with 500 (ngx_event_connect_peer returns NGX_ERROR).
-			s.Log.Log(ctx, errlog.LevelAlert, attemptErrorText(peer.Addr, stage, err), append([]any{"action", actionConnecting,
+			s.Log.Log(ctx, localFailureLevel(err), attemptErrorText(peer.Addr, stage, err), append([]any{"action", stageAction(stage),
 				"client", s.ClientText, "server", s.ServerText, "upstream", peer.Addr}, bytesAttrs(0, 0, 0, 0)...)...)
 			sel.Release(peer, false)
 			rec.Attempts = append(rec.Attempts, att)
@@ -133,7 +133,7 @@ func (h *Handler) attempt(ctx context.Context, s *Session, peer *upstream.Peer, 
 	}
 	hctx, cancel := h.withConnectTimeout(ctx)
 	defer cancel()
-	tc, ssl, err := h.handshake(hctx, wrapForTLS(raw), peer.Addr)
+	tc, ssl, err := h.handshake(hctx, wrapForTLS(raw), peer.Addr, s.Record)
 	if err != nil {
 		raw.Close()
 		return nil, nil, ssl, StageHandshake, err
@@ -145,7 +145,7 @@ func (h *Handler) attempt(ctx context.Context, s *Session, peer *upstream.Peer, 
 // crypto grows a goroutine's stack to tens of KiB, and a stack keeps its
 // size while the goroutine lives: on the session's goroutine that memory
 // would stay with every idle session.
-func (h *Handler) handshake(ctx context.Context, conn net.Conn, peerAddr string) (*tls.Conn, accesslog.UpstreamSSL, error) {
+func (h *Handler) handshake(ctx context.Context, conn net.Conn, peerAddr string, rec *accesslog.Session) (*tls.Conn, accesslog.UpstreamSSL, error) {
 	type result struct {
 		tc  *tls.Conn
 		ssl accesslog.UpstreamSSL
@@ -153,7 +153,7 @@ func (h *Handler) handshake(ctx context.Context, conn net.Conn, peerAddr string)
 	}
 	done := make(chan result, 1)
 	go func() {
-		tc, ssl, err := h.Handshake(ctx, conn, peerAddr)
+		tc, ssl, err := h.Handshake(ctx, conn, peerAddr, rec)
 		done <- result{tc, ssl, err}
 	}()
 	r := <-done
@@ -231,11 +231,26 @@ func stageAction(stage Stage) string {
 	return actionConnecting
 }
 
-// isLocalFailure reports whether an attempt failed before reaching the
-// peer, in socket(2).
+// isLocalFailure reports whether an attempt failed on strait's side:
+// in socket(2), or setting up TLS (a proxy_ssl_certificate with
+// variables that cannot be loaded).
 func isLocalFailure(stage Stage, err error) bool {
+	var lf interface{ LocalFailure() bool }
+	if errors.As(err, &lf) && lf.LocalFailure() {
+		return true
+	}
 	var se *os.SyscallError
 	return stage == StageConnect && errors.As(err, &se) && se.Syscall == "socket"
+}
+
+// localFailureLevel is nginx's level for a local failure: alert for a
+// socket that cannot be opened, else what the error says.
+func localFailureLevel(err error) slog.Level {
+	var lv interface{ Level() slog.Level }
+	if errors.As(err, &lv) {
+		return lv.Level()
+	}
+	return errlog.LevelAlert
 }
 
 func attemptErrorText(addr string, stage Stage, err error) string {

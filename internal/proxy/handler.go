@@ -20,7 +20,13 @@ import (
 // connection to peerAddr, bounded by ctx. It returns the TLS connection and
 // what the access log shows about it; on failure the error text is logged as
 // is (it carries nginx's wording) with "while SSL handshaking to upstream".
-type HandshakeFunc func(ctx context.Context, conn net.Conn, peerAddr string) (*tls.Conn, accesslog.UpstreamSSL, error)
+// rec is the session's record, for settings written with variables
+// (proxy_ssl_name, proxy_ssl_certificate) that each attempt evaluates, as
+// nginx's ngx_stream_proxy_ssl_init_connection does. An error with a
+// LocalFailure method reporting true ends the session with status 500
+// without blaming the peer (nginx finalizes the session when it cannot
+// set up the TLS connection).
+type HandshakeFunc func(ctx context.Context, conn net.Conn, peerAddr string, rec *accesslog.Session) (*tls.Conn, accesslog.UpstreamSSL, error)
 
 // Stage names the step of an attempt that failed.
 type Stage uint8

@@ -48,7 +48,7 @@ func selfSigned(t *testing.T) tls.Certificate {
 
 // goHandshake is a HandshakeFunc over crypto/tls, standing in for tlsconf.
 func goHandshake(cfg *tls.Config) HandshakeFunc {
-	return func(ctx context.Context, conn net.Conn, peer string) (*tls.Conn, accesslog.UpstreamSSL, error) {
+	return func(ctx context.Context, conn net.Conn, peer string, _ *accesslog.Session) (*tls.Conn, accesslog.UpstreamSSL, error) {
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, accesslog.UpstreamSSL{Used: true}, err

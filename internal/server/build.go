@@ -100,7 +100,7 @@ func (srv *Server) buildBlock(snap, prev *snapshot, sc *config.Server, groups *g
 			return nil, err
 		}
 	default:
-		if b.handler, b.tls, err = srv.proxyHandler(sc, groups, snap.log); err != nil {
+		if b.handler, b.tls, err = srv.proxyHandler(sc, groups, snap.log, snap.vars.proxies[sc]); err != nil {
 			return nil, err
 		}
 		b.handler.HashKey = snap.vars.hashKeys[b.handler.Group.Name()]
@@ -151,7 +151,7 @@ func (srv *Server) buildBlock(snap, prev *snapshot, sc *config.Server, groups *g
 }
 
 // proxyHandler builds the proxy_pass content handler of a block.
-func (srv *Server) proxyHandler(sc *config.Server, groups *groupSet, log *slog.Logger) (*proxy.Handler, *tlsconf.Client, error) {
+func (srv *Server) proxyHandler(sc *config.Server, groups *groupSet, log *slog.Logger, px proxyExprs) (*proxy.Handler, *tlsconf.Client, error) {
 	group, err := groups.forProxyPass(sc.ProxyPass, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w in %s", err, sc.ProxyPass.Pos)
@@ -159,12 +159,12 @@ func (srv *Server) proxyHandler(sc *config.Server, groups *groupSet, log *slog.L
 	if err := checkUDPPeers(sc, group); err != nil {
 		return nil, nil, err
 	}
-	return srv.handlerFor(sc, group, sc.ProxyPass.Host())
+	return srv.handlerFor(sc, group, sc.ProxyPass.Host(), px)
 }
 
 // handlerFor builds a block's proxy handler for one group; sslName is
-// the default proxy_ssl_name.
-func (srv *Server) handlerFor(sc *config.Server, group *upstream.Group, sslName string) (*proxy.Handler, *tlsconf.Client, error) {
+// the default proxy_ssl_name; px the block's values with variables.
+func (srv *Server) handlerFor(sc *config.Server, group *upstream.Group, sslName string, px proxyExprs) (*proxy.Handler, *tlsconf.Client, error) {
 	h := &proxy.Handler{
 		Group:           group,
 		Proxy:           sc.Proxy,
@@ -178,7 +178,7 @@ func (srv *Server) handlerFor(sc *config.Server, group *upstream.Group, sslName 
 	var client *tlsconf.Client
 	if sc.SSL.Enabled {
 		var err error
-		if h.Handshake, client, err = newHandshake(sc, sslName, srv.stats.tls.peerCertificate(group.Name())); err != nil {
+		if h.Handshake, client, err = newHandshake(sc, sslName, srv.stats.tls.peerCertificate(group.Name()), px); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -29,6 +30,8 @@ type passByValue struct {
 	srv    *Server
 	sc     *config.Server
 	opts   upstream.Options
+	px     proxyExprs
+	dns    *passResolver // nil without a resolver directive
 
 	mu         sync.Mutex
 	tlsClients map[string]proxy.HandshakeFunc // by proxy_ssl_name
@@ -37,10 +40,11 @@ type passByValue struct {
 func (srv *Server) newPassByValue(snap *snapshot, sc *config.Server, groups *groupSet) (*passByValue, error) {
 	p := &passByValue{
 		value: snap.vars.passes[sc], groups: map[string]*proxy.Handler{},
-		srv: srv, sc: sc, opts: groups.opts,
+		srv: srv, sc: sc, opts: groups.opts, px: snap.vars.proxies[sc],
+		dns: newPassResolver(snap.cfg.Stream, srv.now),
 	}
 	for name, g := range groups.named {
-		h, _, err := srv.handlerFor(sc, g, name)
+		h, _, err := srv.handlerFor(sc, g, name, p.px)
 		if err != nil {
 			return nil, fmt.Errorf("%w in %s", err, sc.ProxyPass.Pos)
 		}
@@ -58,7 +62,7 @@ func (p *passByValue) addImplicit(groups *groupSet) error {
 		if _, ok := p.groups[key]; ok {
 			continue
 		}
-		h, _, err := p.srv.handlerFor(p.sc, g, config.ProxyPass{Address: addr}.Host())
+		h, _, err := p.srv.handlerFor(p.sc, g, config.ProxyPass{Address: addr}.Host(), p.px)
 		if err != nil {
 			return fmt.Errorf("%w in %s", err, p.sc.ProxyPass.Pos)
 		}
@@ -76,12 +80,16 @@ func (p *passByValue) pick(ps *proxy.Session) *proxy.Handler {
 		return h
 	}
 	addr, host, status, msg := parsePassValue(v)
+	addrs := []string{addr}
+	if status == statusResolve {
+		addrs, status, msg = p.resolve(host, addr)
+	}
 	if status != 0 {
 		ps.Log.Error(msg, ps.ClientAttrs()...)
 		ps.Record.Status = status
 		return nil
 	}
-	g, err := upstream.NewGroup(addr, []upstream.ServerSpec{upstream.DefaultServerSpec(addr, addr)}, p.opts)
+	g, err := upstream.NewGroup(addr, []upstream.ServerSpec{upstream.DefaultServerSpec(addr, addrs...)}, p.opts)
 	if err != nil {
 		ps.Log.Error(err.Error(), ps.ClientAttrs()...)
 		ps.Record.Status = 500
@@ -108,7 +116,7 @@ func (p *passByValue) handshake(name string) (proxy.HandshakeFunc, error) {
 	if f, ok := p.tlsClients[name]; ok {
 		return f, nil
 	}
-	f, _, err := newHandshake(p.sc, name, p.srv.stats.tls.peerCertificate(name))
+	f, _, err := newHandshake(p.sc, name, p.srv.stats.tls.peerCertificate(name), p.px)
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +129,33 @@ func (p *passByValue) handshake(name string) (proxy.HandshakeFunc, error) {
 	return f, nil
 }
 
+// statusResolve is parsePassValue's status for a host name, which the
+// session resolves before it connects.
+const statusResolve = -1
+
+// resolve resolves host for a session, as ngx_stream_proxy_handler and
+// ngx_stream_proxy_resolve_handler do: without a resolver the session
+// ends with 502, a failed resolution with 500. addr is "host:port".
+func (p *passByValue) resolve(host, addr string) (addrs []string, status int, msg string) {
+	if p.dns == nil {
+		return nil, 502, fmt.Sprintf("no resolver defined to resolve %s", host)
+	}
+	ips, err := p.dns.lookup(context.Background(), host)
+	if err != nil {
+		return nil, 500, fmt.Sprintf("%s could not be resolved (%v)", host, err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	for _, ip := range ips {
+		addrs = append(addrs, net.JoinHostPort(ip.String(), port))
+	}
+	return addrs, 0, ""
+}
+
 // parsePassValue reads a value that names no upstream as nginx's
 // ngx_parse_url does for proxy_pass: "ip:port", "[v6]:port" or
 // "unix:/path". It returns the address and its host, or the status and
 // message nginx ends the session with: 500 for a value that is not an
-// address, 502 for a missing port or a name that needs resolving.
+// address, 502 for a missing port; statusResolve for a host name.
 func parsePassValue(v string) (addr, host string, status int, msg string) {
 	if strings.HasPrefix(v, "unix:") {
 		if len(v) == len("unix:") {
@@ -150,9 +180,8 @@ func parsePassValue(v string) (addr, host string, status int, msg string) {
 	case port == "":
 		return "", "", 502, fmt.Sprintf("no port in upstream %q", h)
 	case err != nil:
-		// nginx resolves a name with the resolver directive's servers;
-		// strait does not resolve per session yet.
-		return "", "", 502, fmt.Sprintf("no resolver defined to resolve %s", h)
+		// A name: resolved per session (passByValue.resolve).
+		return net.JoinHostPort(h, port), h, statusResolve, ""
 	}
 	return net.JoinHostPort(ip.String(), port), h, 0, ""
 }

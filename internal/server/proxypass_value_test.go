@@ -15,7 +15,7 @@ func TestParsePassValueFollowsNginx(t *testing.T) {
 		{"127.0.0.1:http", "", 500, `invalid port in upstream "127.0.0.1:http"`},
 		{"127.0.0.1", "", 502, `no port in upstream "127.0.0.1"`},
 		{"backend", "", 502, `no port in upstream "backend"`},
-		{"db.internal:5432", "", 502, "no resolver defined to resolve db.internal"},
+		{"db.internal:5432", "db.internal:5432", statusResolve, ""},
 	} {
 		addr, _, status, msg := parsePassValue(tc.in)
 		if addr != tc.addr || status != tc.status || msg != tc.msg {

@@ -161,15 +161,17 @@ func resolved(address string, addrs []string) ([]string, error) {
 // handshake hook, and returns the TLS client for the file watcher.
 // name is the default proxy_ssl_name (the host part of proxy_pass).
 // onLeaf receives the certificate of each peer that completes a
-// handshake.
-func newHandshake(sc *config.Server, name string, onLeaf func(peer string, leaf *x509.Certificate)) (proxy.HandshakeFunc, *tlsconf.Client, error) {
+// handshake. px carries proxy_ssl_name and proxy_ssl_certificate written
+// with variables, which every attempt evaluates.
+func newHandshake(sc *config.Server, name string, onLeaf func(peer string, leaf *x509.Certificate), px proxyExprs) (proxy.HandshakeFunc, *tlsconf.Client, error) {
 	c, err := tlsconf.NewClient(sc.SSL, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	return func(ctx context.Context, conn net.Conn, peer string) (*tls.Conn, accesslog.UpstreamSSL, error) {
-		tc, info, err := c.Handshake(ctx, conn, peer)
-		if info.ServerName == "" {
+	return func(ctx context.Context, conn net.Conn, peer string, rec *accesslog.Session) (*tls.Conn, accesslog.UpstreamSSL, error) {
+		ch := tlsChoice(px, rec)
+		tc, info, err := c.HandshakeFor(ctx, conn, peer, ch)
+		if info.ServerName == "" && !ch.NameSet {
 			info.ServerName = c.Name() // the name verification used
 		}
 		if err == nil && info.PeerLeaf != nil {
@@ -180,4 +182,24 @@ func newHandshake(sc *config.Server, name string, onLeaf func(peer string, leaf 
 			Verify: info.Verify, ServerName: info.ServerName,
 		}, err
 	}, c, nil
+}
+
+// tlsChoice evaluates an attempt's proxy_ssl_name and
+// proxy_ssl_certificate with variables; nginx reads the key only when
+// the certificate is not empty.
+func tlsChoice(px proxyExprs, rec *accesslog.Session) tlsconf.Choice {
+	var ch tlsconf.Choice
+	if rec == nil {
+		return ch
+	}
+	if px.sslName != nil {
+		ch.Name, ch.NameSet = px.sslName.Value(rec), true
+	}
+	if px.sslCert != nil {
+		ch.Certificate, ch.CertificateSet = px.sslCert.Value(rec), true
+		if ch.Certificate != "" && px.sslKey != nil {
+			ch.Key = px.sslKey.Value(rec)
+		}
+	}
+	return ch
 }

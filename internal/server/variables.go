@@ -27,9 +27,14 @@ type streamVars struct {
 	proxies  map[*config.Server]proxyExprs // proxy_* values with variables by server block
 }
 
-// proxyExprs are a block's proxy_upload_rate, proxy_download_rate and
-// proxy_bind when they contain variables; nil when constant.
-type proxyExprs struct{ upload, download, bind *vars.Expr }
+// proxyExprs are a block's proxy_upload_rate, proxy_download_rate,
+// proxy_bind, proxy_ssl_name and proxy_ssl_certificate (with its key)
+// when they contain variables; nil when constant.
+type proxyExprs struct {
+	upload, download, bind *vars.Expr
+	sslName                *vars.Expr
+	sslCert, sslKey        *vars.Expr
+}
 
 // setStep is one compiled set directive.
 type setStep struct {
@@ -125,6 +130,9 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 			{srv.Proxy.UploadRateVar, srv.Proxy.UploadRatePos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.upload = e; return r }},
 			{srv.Proxy.DownloadRateVar, srv.Proxy.DownloadRatePos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.download = e; return r }},
 			{srv.Proxy.BindVar, srv.Proxy.BindPos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.bind = e; return r }},
+			{sslNameVar(srv), srv.SSL.NamePos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.sslName = e; return r }},
+			{srv.SSL.CertificateVar, srv.SSL.CertificatePos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.sslCert = e; return r }},
+			{srv.SSL.KeyVar, srv.SSL.KeyPos, func(r proxyExprs, e *vars.Expr) proxyExprs { r.sslKey = e; return r }},
 		} {
 			if r.text == "" {
 				continue
@@ -169,6 +177,14 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 		}
 	}
 	return sv, nil
+}
+
+// sslNameVar is proxy_ssl_name when it has variables, "" otherwise.
+func sslNameVar(srv *config.Server) string {
+	if srv.SSL.NameHasVariables() {
+		return srv.SSL.Name
+	}
+	return ""
 }
 
 func placed(pos ngxconf.Pos, err error) error {

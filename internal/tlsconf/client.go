@@ -26,8 +26,13 @@ import (
 
 // sessionsPerPeer bounds each peer's session cache. One entry per peer is
 // used (the cache key never varies within a profile); the slack is for
-// safety.
-const sessionsPerPeer = 4
+// safety. sessionsPerPeerChosen is the bound when proxy_ssl_name or
+// proxy_ssl_certificate have variables: one entry per name and
+// certificate a peer sees, the least recently used dropped first.
+const (
+	sessionsPerPeer       = 4
+	sessionsPerPeerChosen = 32
+)
 
 // Client is a compiled TLS profile of one server block: settings mapped
 // onto crypto/tls once, and the material read from files (certificate and
@@ -41,8 +46,12 @@ type Client struct {
 	name     string      // checked against the certificate (proxy_ssl_name)
 	verify   bool
 	reuse    bool
+	sessions int        // per peer cache size
 	pins     [][32]byte // proxy_ssl_pin_sha256; empty: no pinning
 	now      func() time.Time
+	// pairs caches the pairs proxy_ssl_certificate with variables
+	// names (proxy_ssl_certificate_cache); nil loads them per attempt.
+	pairs *pairCache
 	// cur is the material in use. A handshake reads it once, at its
 	// start, and keeps what it read: a rotation never changes a
 	// handshake or session in flight.
@@ -78,9 +87,17 @@ func compileClient(s config.ProxySSL, defaultName string) (*Client, error) {
 		return nil, about(errPinsWithoutVerify, pinPos)
 	}
 	c := &Client{settings: s, name: s.Name, verify: s.Verify, reuse: s.SessionReuse, now: time.Now, pins: s.Pins}
-	if c.name == "" {
+	if c.name == "" || s.NameHasVariables() {
+		// With variables the name is each attempt's (HandshakeFor);
+		// this one serves callers without a Choice (health checks).
 		c.name = defaultName
 	}
+	c.name = sslName(c.name)
+	c.sessions = sessionsPerPeer
+	if s.NameHasVariables() || s.CertificateVar != "" {
+		c.sessions = sessionsPerPeerChosen
+	}
+	c.pairs = newPairCache(s.CertificateCache, func() time.Time { return c.now() })
 	cfg := &tls.Config{
 		// Verification is strait's own (VerifyConnection), because Go's
 		// differs from OpenSSL's: any pool certificate is an anchor, there
@@ -166,12 +183,17 @@ func sniAllowed(name string) bool {
 // material.peers), so new trust never accepts a session it has not
 // verified.
 func (c *Client) verifyConnection(chain *chainVerifier, cs tls.ConnectionState) error {
+	return c.verifyName(chain, c.name, cs)
+}
+
+// verifyName is verifyConnection against an attempt's own name.
+func (c *Client) verifyName(chain *chainVerifier, name string, cs tls.ConnectionState) error {
 	now := c.now()
 	if code, depth := chain.verify(cs.PeerCertificates, now); code != codeOK {
 		return verifyError(code, depth)
 	}
-	if !matchesName(cs.PeerCertificates[0], c.name) {
-		return nameMismatch(c.name)
+	if !matchesName(cs.PeerCertificates[0], name) {
+		return nameMismatch(name)
 	}
 	return c.checkPins(chain, cs.PeerCertificates, now)
 }
@@ -180,13 +202,13 @@ func (c *Client) verifyConnection(chain *chainVerifier, cs tls.ConnectionState) 
 // clone of the profile with a session cache of its own, so peers sharing
 // a name never evict each other's sessions and two profiles never share
 // one.
-func (m *material) configFor(peerAddr string, reuse bool) *tls.Config {
+func (m *material) configFor(peerAddr string, sessions int) *tls.Config {
 	if v, ok := m.peers.Load(peerAddr); ok {
 		return v.(*tls.Config)
 	}
 	cfg := m.base.Clone()
-	if reuse {
-		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(sessionsPerPeer)
+	if sessions > 0 {
+		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(sessions)
 	}
 	v, _ := m.peers.LoadOrStore(peerAddr, cfg)
 	return v.(*tls.Config)
@@ -206,7 +228,7 @@ func (c *Client) Handshake(ctx context.Context, conn net.Conn, peerAddr string) 
 
 // configFor is the peer's tls.Config under the material in use.
 func (c *Client) configFor(peerAddr string) *tls.Config {
-	return c.cur.Load().configFor(peerAddr, c.reuse)
+	return c.cur.Load().configFor(peerAddr, c.sessionSlots())
 }
 
 // handshake is Handshake with the peer's tls.Config given, so that Probe
@@ -238,6 +260,14 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, cfg *tls.Config) 
 		info.PeerLeaf = cs.PeerCertificates[0]
 	}
 	return tc, info, nil
+}
+
+// sessionSlots is the size of a peer's session cache, 0 without reuse.
+func (c *Client) sessionSlots() int {
+	if !c.reuse {
+		return 0
+	}
+	return c.sessions
 }
 
 // Name is the name certificates are checked against.
