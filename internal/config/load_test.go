@@ -312,3 +312,25 @@ func TestEventsRequired(t *testing.T) {
 		}
 	}
 }
+
+// TestProxySSLCertificateData: a "data:" value is the PEM text itself and
+// stays as written, not a file name under the configuration directory.
+func TestProxySSLCertificateData(t *testing.T) {
+	files := map[string]string{
+		"/etc/strait/strait.conf": `events {} stream {
+  server {
+    listen 1; proxy_pass 127.0.0.1:1; proxy_ssl on;
+    proxy_ssl_certificate "data:-----BEGIN CERTIFICATE-----";
+    proxy_ssl_certificate_key "data:-----BEGIN PRIVATE KEY-----";
+  }
+}`,
+	}
+	cfg, err := loadFiles(files, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssl := cfg.Stream.Servers[0].SSL
+	if ssl.Certificate != "data:-----BEGIN CERTIFICATE-----" || ssl.CertificateKey != "data:-----BEGIN PRIVATE KEY-----" {
+		t.Errorf("certificate %q, key %q: want the data: values as written", ssl.Certificate, ssl.CertificateKey)
+	}
+}

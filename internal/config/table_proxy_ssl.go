@@ -106,6 +106,8 @@ func certFile(name, doc string, field func(*Server) (path, expr *string, pos *ng
 			if v := d.Args[0].Value; strings.Contains(v, "$") {
 				*expr = v
 				s.lvl.srv.SSL.ConfDir = s.l.confDir
+			} else if strings.HasPrefix(v, "data:") {
+				*path = v // the PEM text itself, not a file name
 			} else {
 				*path = s.l.confPath(v)
 			}
@@ -234,10 +236,10 @@ func (l *loader) checkProxySSL(srv *Server) error {
 		if ssl.CertificateKey == "" {
 			return errorAt(ssl.CertificatePos, "no \"proxy_ssl_certificate_key\" is defined for certificate %q", ssl.Certificate)
 		}
-		if err := l.checkReadable(ssl.CertificatePos, "certificate", ssl.Certificate); err != nil {
+		if err := l.checkSSLReadable(ssl.CertificatePos, "certificate", ssl.Certificate); err != nil {
 			return err
 		}
-		if err := l.checkReadable(ssl.KeyPos, "certificate key", ssl.CertificateKey); err != nil {
+		if err := l.checkSSLReadable(ssl.KeyPos, "certificate key", ssl.CertificateKey); err != nil {
 			return err
 		}
 	}
