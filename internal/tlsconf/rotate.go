@@ -1,13 +1,22 @@
 package tlsconf
 
-import "github.com/straitproxy/strait/internal/config"
+import (
+	"strings"
+
+	"github.com/straitproxy/strait/internal/config"
+)
 
 // filesOf lists the files a profile reads, in the order loadMaterial reads
 // them: the ones a rotation may replace.
 func filesOf(s config.ProxySSL) []string {
 	var out []string
 	if s.Certificate != "" {
-		out = append(out, s.Certificate, s.CertificateKey)
+		// "data:" values are the PEM text itself: nothing to watch.
+		for _, f := range []string{s.Certificate, s.CertificateKey} {
+			if !strings.HasPrefix(f, "data:") {
+				out = append(out, f)
+			}
+		}
 		if s.PasswordFile != "" {
 			out = append(out, s.PasswordFile)
 		}
