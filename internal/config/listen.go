@@ -45,10 +45,9 @@ func setListen(s *scope, d *ngxconf.Directive) error {
 			ls.Network = "unix"
 		}
 		key := ls.Network + " " + addr.text
-		if s.l.stream.listens[key] {
-			return errorf(d, "duplicate %q address and port pair", addr.text)
+		if err := s.l.stream.addListenUse(d, srv, key, addr.text, ls); err != nil {
+			return err
 		}
-		s.l.stream.listens[key] = true
 		srv.Listens = append(srv.Listens, ls)
 	}
 	return nil
@@ -74,8 +73,7 @@ func listenParam(ls *Listen, d *ngxconf.Directive, p string) error {
 	case p == "proxy_protocol":
 		ls.ProxyProtocol = true
 	case p == "default_server":
-		// Only meaningful with server_name, which strait does not
-		// support yet; one server per address needs no default.
+		ls.DefaultServer = true
 	case name == "backlog" && hasVal:
 		ls.Backlog, err = strconv.Atoi(val)
 		if err != nil || ls.Backlog == 0 || val == "" || val[0] == '+' {

@@ -122,33 +122,41 @@ func newMapKeys() *mapKeys {
 }
 
 func (k *mapKeys) add(e *ngxconf.Directive, me *MapEntry) error {
-	key := me.Match
-	conflict := func() error { return errorf(e, "conflicting parameter %q", key) }
-	if !me.Wildcard {
+	if k.conflicts(me.Match, me.Wildcard) {
+		return errorf(e, "conflicting parameter %q", me.Match)
+	}
+	return nil
+}
+
+// conflicts records key and reports whether nginx's hash already held it
+// (ngx_hash_add_key returning NGX_BUSY); a conflicting key is not
+// recorded, which keeps the first one.
+func (k *mapKeys) conflicts(key string, wild bool) bool {
+	if !wild {
 		if k.exact[key] {
-			return conflict()
+			return true
 		}
 		k.exact[key] = true
-		return nil
+		return false
 	}
 	switch {
 	case strings.HasPrefix(key, "."):
 		if k.exact[key[1:]] || k.head[key[1:]] {
-			return conflict()
+			return true
 		}
 		k.exact[key[1:]], k.head[key[1:]] = true, true
 	case strings.HasPrefix(key, "*."):
 		if k.head[key[2:]] {
-			return conflict()
+			return true
 		}
 		k.head[key[2:]] = true
 	default:
 		if k.tail[key[:len(key)-2]] {
-			return conflict()
+			return true
 		}
 		k.tail[key[:len(key)-2]] = true
 	}
-	return nil
+	return false
 }
 
 // regexpReason keeps the reason of a regexp error without repeating the

@@ -9,7 +9,7 @@ import "github.com/straitproxy/strait/internal/ngxconf"
 func setProxyPassValue(s *scope, d *ngxconf.Directive) error {
 	srv := s.lvl.srv
 	srv.ProxyPass = ProxyPass{Pos: stmtPos(d), Value: d.Args[0].Value}
-	srv.Return = nil // the last of return and proxy_pass serves the block
+	srv.Return, srv.Pass = nil, nil // the last of return, pass and proxy_pass serves the block
 	return nil
 }
 

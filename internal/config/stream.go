@@ -14,7 +14,8 @@ type streamState struct {
 	servers         []*level
 	upstreams       map[string]*Upstream // by lower-case name
 	passes          []*passRef
-	listens         map[string]bool // "tcp 0.0.0.0:80": seen
+	listens         map[string]*addressUse // by "tcp 0.0.0.0:80"
+	listenOrder     []string               // keys of listens, first seen first
 	resolvers       []string
 	resolverTimeout time.Duration
 	resolverValid   time.Duration
@@ -53,7 +54,7 @@ func setStream(s *scope, d *ngxconf.Directive) error {
 	l.stream = &streamState{
 		top:             newLevel(top),
 		upstreams:       map[string]*Upstream{},
-		listens:         map[string]bool{},
+		listens:         map[string]*addressUse{},
 		resolverTimeout: 30 * time.Second,
 	}
 	l.cfg.Stream = &Stream{
@@ -115,9 +116,18 @@ func (st *streamState) finish(l *loader) error {
 		if len(srv.Listens) == 0 {
 			return errorAt(srv.Pos, "no \"listen\" is defined for server")
 		}
-		if srv.ProxyPass.Pos.Line == 0 && srv.Return == nil {
+		if srv.Pass != nil {
+			// pass came after proxy_pass and return: it is the
+			// block's content handler (the others clear it).
+			srv.ProxyPass, srv.Return = ProxyPass{}, nil
+		}
+		if srv.ProxyPass.Pos.Line == 0 && srv.Return == nil && srv.Pass == nil {
 			return errorAt(srv.Pos, "no handler for server")
 		}
+		finishServerName(srv)
+	}
+	if err := st.checkServerNames(l); err != nil {
+		return err
 	}
 	for _, srv := range cs.Servers {
 		if err := l.checkProxySSL(srv); err != nil {
@@ -128,6 +138,11 @@ func (st *streamState) finish(l *loader) error {
 			// datagrams in the clear; there is no DTLS in strait either,
 			// and a silent downgrade is what an operator least expects.
 			return errorAt(srv.SSL.Pos, "\"proxy_ssl\" is not supported for \"udp\" listens: datagrams to upstreams cannot use TLS")
+		}
+		if srv.Pass != nil && srv.HasUDP() {
+			// nginx refuses each such session with this error and
+			// status 500; strait refuses the configuration instead.
+			return errorAt(srv.Pass.Pos, "cannot pass udp connection")
 		}
 		if err := checkProxyPassValue(srv); err != nil {
 			return err
@@ -151,6 +166,9 @@ func (st *streamState) finish(l *loader) error {
 		return err
 	}
 	for _, p := range st.passes {
+		if p.srv.Pass != nil {
+			continue // replaced by a later pass
+		}
 		if err := l.linkPass(p); err != nil {
 			return err
 		}

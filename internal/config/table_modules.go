@@ -58,6 +58,7 @@ func varName(d *ngxconf.Directive, v string) (string, error) {
 // Return for the same reason.
 func setReturn(s *scope, d *ngxconf.Directive) error {
 	s.lvl.srv.Return = &Return{Value: d.Args[0].Value, Pos: stmtPos(d)}
+	s.lvl.srv.Pass = nil // the last content handler serves the block
 	return nil
 }
 

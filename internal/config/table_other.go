@@ -59,6 +59,8 @@ func otherDirectives() []Directive {
 		notYet("zone_sync_ssl_verify", ss, ArgFlag, "on | off", "off", zoneSync, "Verify cluster members."),
 		notYet("zone_sync_ssl_verify_depth", ss, Arg1, "number", "1", zoneSync, "Verification depth of cluster TLS."),
 		notYet("zone_sync_timeout", ss, Arg1, "timeout", "5s", zoneSync, "Timeout between cluster reads or writes."),
-		notYet("pass", CtxServer, Arg1, "address", "", "ngx_stream_pass_module", "Passes the connection to another listening socket."),
+		{Name: "pass", Contexts: CtxServer, Args: Arg1, Syntax: "address", Module: "ngx_stream_pass_module",
+			Doc: "Passes the connection, with whatever was already read from it, to the listen of this strait that has the address (may contain variables), whose server block then runs its own phases (nginx 1.25.5).",
+			Set: setPass},
 	}
 }

@@ -75,7 +75,7 @@ func setProxyPass(s *scope, d *ngxconf.Directive) error {
 	srv.ProxyPass = ProxyPass{Pos: stmtPos(d)}
 	// The last of return and proxy_pass serves the block, as both set
 	// nginx's one content handler.
-	srv.Return = nil
+	srv.Return, srv.Pass = nil, nil
 	ref := &passRef{srv: srv, arg: v, pos: stmtPos(d)}
 	if !strings.HasPrefix(v, "unix:") {
 		ref.host, ref.port = splitHostPort(v)

@@ -171,8 +171,17 @@ type UpstreamServer struct {
 
 // Server is one server {} block with stream-level settings inherited.
 type Server struct {
-	Pos       ngxconf.Pos
-	Listens   []Listen
+	Pos     ngxconf.Pos
+	Listens []Listen
+	// ServerNames are the block's server_name names; none without
+	// server_name (nginx's `""`). ServerName is $server_name: the
+	// first of them.
+	ServerNames []ServerName `json:",omitempty"`
+	ServerName  string       `json:",omitempty"`
+	// Pass is the pass directive (ngx_stream_pass_module): the content
+	// handler that hands the connection to another listen; nil
+	// without.
+	Pass      *Pass `json:",omitempty"`
 	ProxyPass ProxyPass
 	Proxy     Proxy
 	// HealthChecks are the block's health_check directives (a strait
@@ -221,6 +230,9 @@ type Listen struct {
 	ProxyProtocol bool
 	KeepAlive     KeepAlive
 	SSL           bool // listen ... ssl: TLS with clients
+	// DefaultServer: this block serves the address's sessions whose
+	// name no server_name matches (else the first block on it does).
+	DefaultServer bool
 	Pos           ngxconf.Pos
 }
 

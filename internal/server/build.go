@@ -95,6 +95,8 @@ func (srv *Server) buildBlock(snap, prev *snapshot, sc *config.Server, groups *g
 	b.realIP = sc.RealIPFrom
 	switch {
 	case sc.Return != nil:
+	case sc.Pass != nil:
+		b.handoff, b.handoffValue = sc.Pass, snap.vars.handoffs[sc]
 	case sc.ProxyPass.Value != "":
 		if b.pass, err = srv.newPassByValue(snap, sc, groups); err != nil {
 			return nil, err
@@ -187,47 +189,65 @@ func (srv *Server) handlerFor(sc *config.Server, group *upstream.Group, sslName 
 
 // buildRoutes assigns every listen of every block to a socket. Like nginx,
 // a specific address on a port that also has a wildcard listen is served
-// by the wildcard socket unless it asks for "bind".
+// by the wildcard socket unless it asks for "bind". Blocks sharing an
+// address share one binding, which picks among them by name.
 func (s *snapshot) buildRoutes() error {
-	type pending struct {
-		addr bindAddr
-		b    *binding
-	}
-	var all []pending
+	var order []string
+	bindings := map[string]*binding{}
+	addrs := map[string]bindAddr{}
 	wild := map[string]bool{}
 	for _, blk := range s.blocks {
 		for _, l := range blk.cfg.Listens {
-			addrs, err := expandListen(l)
+			expanded, err := expandListen(l)
 			if err != nil {
 				return fmt.Errorf("%w in %s", err, l.Pos)
 			}
-			for _, a := range addrs {
-				all = append(all, pending{a, &binding{block: blk, listen: l, text: a.text()}})
+			for _, a := range expanded {
+				k := a.key()
+				b, seen := bindings[k]
+				if !seen {
+					b = &binding{block: blk, listen: l, text: a.text()}
+					bindings[k], addrs[k] = b, a
+					order = append(order, k)
+				}
+				b.join(blk, l)
+				if l.Bind {
+					// The socket takes the options of the listen that
+					// has them (the loader allows one).
+					a.listen = l
+					addrs[k] = a
+				}
 				if a.network == "tcp" && isWildcard(a.address) {
 					wild[a.address] = true
 				}
 			}
 		}
 	}
-	for _, p := range all {
-		if p.addr.network == "tcp" && !isWildcard(p.addr.address) && !p.addr.listen.Bind && wild[wildcardFor(p.addr.address)] {
-			continue // attached below, once every wildcard route exists
+	for _, k := range order {
+		if err := bindings[k].buildNames(s.vars.reg); err != nil {
+			return err
 		}
-		key := p.addr.key()
-		if _, dup := s.routes[key]; dup {
-			return fmt.Errorf("duplicate %q address and port pair in %s", p.addr.text(), p.addr.listen.Pos)
-		}
-		s.routes[key] = &route{bind: p.addr, wildcard: p.b}
 	}
-	for _, p := range all {
-		if p.addr.network != "tcp" || isWildcard(p.addr.address) || p.addr.listen.Bind || !wild[wildcardFor(p.addr.address)] {
+	attached := func(a bindAddr) bool {
+		return a.network == "tcp" && !isWildcard(a.address) && !a.listen.Bind && wild[wildcardFor(a.address)]
+	}
+	for _, k := range order {
+		if a := addrs[k]; !attached(a) {
+			s.routes[k] = &route{bind: a, wildcard: bindings[k]}
+		}
+	}
+	// Then attach the specific addresses, once every wildcard route
+	// exists.
+	for _, k := range order {
+		a := addrs[k]
+		if !attached(a) {
 			continue
 		}
-		r := s.routes[bindAddr{network: "tcp", address: wildcardFor(p.addr.address)}.key()]
+		r := s.routes[bindAddr{network: "tcp", address: wildcardFor(a.address)}.key()]
 		if r.exact == nil {
 			r.exact = map[string]*binding{}
 		}
-		r.exact[p.addr.address] = p.b
+		r.exact[a.address] = bindings[k]
 	}
 	return nil
 }

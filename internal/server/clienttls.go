@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sync"
+	"time"
 
+	"github.com/straitproxy/strait/internal/clienthello"
 	"github.com/straitproxy/strait/internal/config"
 	"github.com/straitproxy/strait/internal/metrics"
 	"github.com/straitproxy/strait/internal/proxy"
@@ -93,22 +96,48 @@ func (r *clientTLSResources) close() {
 // worker_shutdown_timeout (snap.ctx), then the client certificate
 // verdict. On success ps.Client is the TLS connection; on failure the
 // record's status is set (500, as nginx finalizes a session whose ssl
-// phase failed).
-func (s *Server) sslPhase(snap *snapshot, b *block, ps *proxy.Session) {
+// phase failed). It returns the block that serves the rest of the
+// session: on an address several blocks share, the one the SNI names,
+// whose certificates and ssl_* settings the handshake then uses, as
+// nginx's server name callback switches the SSL context.
+func (s *Server) sslPhase(snap *snapshot, bnd *binding, b *block, ps *proxy.Session) *block {
 	rec := ps.Record
 	if tc, ok := ps.Client.(*net.TCPConn); ok && !b.cfg.TCPNoDelay {
 		tc.SetNoDelay(false)
 	}
+	ctx := snap.ctx
+	chosen := b
+	if bnd.names != nil {
+		// nginx arms ssl_handshake_timeout of the default block once,
+		// before the ClientHello is read.
+		if t := b.clientTLS.Timeout(); t > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, t)
+			defer cancel()
+		}
+		var name string
+		ps.Preread, name = readHello(ctx, ps.Client, ps.Preread)
+		if nb := bnd.findServer(rec, name); nb != nil && nb != b {
+			chosen = nb
+			s.switchServer(ps, chosen, rec.Connection)
+		}
+	}
+	tlsSrv := chosen.clientTLS
+	if tlsSrv == nil {
+		// A block without certificates keeps the default's, as nginx
+		// switches the SSL context only to a block that has one.
+		tlsSrv = b.clientTLS
+	}
 	conn := proxy.ClientTLSConn(ps.Client, ps.Preread)
 	ps.Preread = nil
-	tc, info, err := b.clientTLS.Handshake(snap.ctx, conn)
+	tc, info, err := tlsSrv.Handshake(ctx, conn)
 	if info != nil {
 		rec.ClientTLS = clientTLSVars(info)
 	}
 	if err == nil {
 		s.stats.clientHandshake(info.Reused, "")
 		ps.Client = tc
-		return
+		return chosen
 	}
 	attrs := []any{"client", ps.ClientText, "server", ps.ServerText, "action", actionSSLHandshaking}
 	if snap.ctx.Err() != nil {
@@ -118,7 +147,7 @@ func (s *Server) sslPhase(snap *snapshot, b *block, ps *proxy.Session) {
 			ps.Log.Info(proxy.ErrShutdownTimeout.Error(), attrs...)
 		}
 		rec.Status = 200
-		return
+		return chosen
 	}
 	reason := tlsconf.ReasonOther
 	var he *tlsconf.ServerHandshakeError
@@ -128,6 +157,43 @@ func (s *Server) sslPhase(snap *snapshot, b *block, ps *proxy.Session) {
 	s.stats.clientHandshake(false, reason)
 	ps.Log.Info(err.Error(), attrs...)
 	rec.Status = 500
+	return chosen
+}
+
+// maxHello bounds the bytes read for a ClientHello before the server is
+// chosen: a hello larger than this goes to the default block's
+// handshake, which refuses it.
+const maxHello = 64 << 10
+
+// readHello reads the client's bytes until they hold a whole ClientHello
+// (or are not one, or fail), for the name it asks for. The bytes go on
+// to the handshake, which reads them first; errors are left to the
+// handshake too, which meets them again and words them as nginx does.
+func readHello(ctx context.Context, c net.Conn, pre []byte) ([]byte, string) {
+	buf := make([]byte, len(pre), max(4096, len(pre)))
+	copy(buf, pre)
+	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	for {
+		info, st := clienthello.Parse(buf)
+		switch st {
+		case clienthello.Done:
+			return buf, info.ServerName
+		case clienthello.NotTLS:
+			return buf, ""
+		}
+		if len(buf) >= maxHello {
+			return buf, ""
+		}
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(cap(buf), maxHello-len(buf)))
+		}
+		n, err := c.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			return buf, ""
+		}
+	}
 }
 
 // clientTLSVars turns what the handshake learned into the $ssl_*

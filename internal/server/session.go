@@ -10,13 +10,15 @@ import (
 	"github.com/straitproxy/strait/internal/accesslog"
 	"github.com/straitproxy/strait/internal/errlog"
 	"github.com/straitproxy/strait/internal/proxy"
+	"github.com/straitproxy/strait/internal/vars"
 )
 
 // serveConn runs one accepted connection through nginx's stream phases:
 // PROXY protocol header, realip (post-accept), set then limit_conn
 // (pre-access), allow/deny (access), the TLS handshake of listen ... ssl
-// (ssl), ssl_preread (preread), then the content handler, proxy_pass or
-// return; finally the access log and counters.
+// (ssl), ssl_preread (preread), then the content handler, proxy_pass,
+// return or pass; finally the access log and counters. pass starts a
+// new session on the same connection, as nginx's pass module does.
 func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	n := s.connSeq.Add(1)
 	bnd := snap.lookup(l.key, c.LocalAddr())
@@ -28,35 +30,89 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	s.stats.handled.Add(1)
 	s.stats.active.Add(1)
 	defer s.stats.active.Add(-1)
-	b := bnd.block
-	b.stats.active.Add(1)
-	defer b.stats.active.Add(-1)
-	rec := &accesslog.Session{
-		Connection: n, Start: s.now(), RemoteAddr: c.RemoteAddr(), ServerAddr: c.LocalAddr(),
-		Protocol: "TCP", Hostname: s.opts.Hostname, PID: s.opts.PID,
-	}
-	log := b.log.With("conn", n)
-	log.Info("client " + clientText(rec.RemoteAddr) + " connected to " + bnd.text)
-	ps := &proxy.Session{
-		Client: c, Log: log, Record: rec,
-		ClientText: addrHost(rec.RemoteAddr), ServerText: l.text,
-	}
 	// A stop, or worker_shutdown_timeout running out, cancels snap.ctx.
 	// Closing the client then ends the session in whatever phase it is:
 	// the phases before proxying block on client reads that only their
 	// own timeouts (proxy_protocol_timeout) would otherwise end.
 	stop := context.AfterFunc(snap.ctx, func() { c.Close() })
 	defer stop()
+	h := &handoff{bnd: bnd, local: c.LocalAddr(), remote: c.RemoteAddr(), client: c, serverText: l.text}
+	// limit_conn counts stay held until the connection closes, also
+	// those of the sessions that passed it on (nginx releases them
+	// with the connection's pool).
+	var held []heldLimit
+	defer func() {
+		for _, hl := range held {
+			hl.zone.release(hl.key)
+		}
+	}()
+	for h != nil {
+		var more []heldLimit
+		h, more = s.serveSession(snap, n, h)
+		held = append(held, more...)
+	}
+}
+
+// handoff is what a session starts with: the connection as accepted, or
+// as pass handed it over with whatever was read from it.
+type handoff struct {
+	bnd        *binding
+	local      net.Addr // the listen's address: the accepting socket's, or pass's
+	remote     net.Addr
+	client     net.Conn
+	serverText string // the listening socket, for "server: " in logs
+	preread    []byte
+	clientTLS  *vars.ClientTLS // the TLS session when the connection already has one
+	passes     int             // how many times pass handed the connection on
+}
+
+// serveSession runs one session on h. It returns the next session's
+// start when pass hands the connection on, with the limit_conn counts
+// it holds.
+func (s *Server) serveSession(snap *snapshot, n uint64, h *handoff) (*handoff, []heldLimit) {
+	bnd := h.bnd
+	b := bnd.block
+	b.stats.active.Add(1)
+	defer b.stats.active.Add(-1)
+	c := h.client
+	rec := &accesslog.Session{
+		Connection: n, Start: s.now(), RemoteAddr: h.remote, ServerAddr: h.local,
+		Protocol: "TCP", Hostname: s.opts.Hostname, PID: s.opts.PID, ServerName: b.cfg.ServerName,
+	}
+	log := b.log.With("conn", n)
+	log.Info("client " + clientText(rec.RemoteAddr) + " connected to " + bnd.text)
+	ps := &proxy.Session{
+		Client: c, Log: log, Record: rec, Preread: h.preread,
+		ClientText: addrHost(rec.RemoteAddr), ServerText: h.serverText,
+	}
 	held := s.preamble(snap, bnd, ps)
-	if rec.Status == 0 && bnd.listen.SSL && b.clientTLS != nil {
-		s.sslPhase(snap, b, ps)
+	if rec.Status == 0 && h.clientTLS != nil {
+		// Passed on after a TLS handshake: the connection keeps its
+		// TLS session, as nginx's keeps c->ssl.
+		rec.ClientTLS = h.clientTLS
+	} else if rec.Status == 0 && bnd.ssl && b.clientTLS != nil {
+		b = s.sslPhase(snap, bnd, b, ps)
 	}
 	if rec.Status == 0 && b.cfg.SSLPreread {
 		s.prereadPhase(snap, b, ps)
+		// nginx then looks the server up again by the preread name.
+		if p := rec.Preread; rec.Status == 0 && p != nil && p.ServerName != "" {
+			if nb := bnd.findServer(rec, p.ServerName); nb != nil {
+				b = nb
+				s.switchServer(ps, b, n)
+			}
+		}
 	}
 	group := b.groupName()
 	switch {
 	case rec.Status != 0:
+		c.Close()
+	case b.handoff != nil:
+		if next := s.passPhase(snap, b, ps, h); next != nil {
+			// The session ends without a log record: nginx never
+			// finalizes a session it passed on.
+			return next, held
+		}
 		c.Close()
 	case b.pass != nil:
 		if h := b.pass.pick(ps); h != nil {
@@ -69,16 +125,13 @@ func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
 	default:
 		b.handler.Serve(snap.ctx, ps)
 	}
-	s.finishSession(b, group, ps, held)
+	s.finishSession(b, group, ps)
+	return nil, held
 }
 
-// finishSession releases the session's limit_conn counts, writes its
-// access log records and counts it.
-func (s *Server) finishSession(b *block, group string, ps *proxy.Session, held []heldLimit) {
+// finishSession writes the session's access log records and counts it.
+func (s *Server) finishSession(b *block, group string, ps *proxy.Session) {
 	rec, log := ps.Record, ps.Log
-	for _, h := range held {
-		h.zone.release(h.key)
-	}
 	rec.End = s.now()
 	if len(b.logs) > 0 {
 		for _, al := range b.logs {
@@ -120,8 +173,8 @@ func logContext(ps *proxy.Session) []any {
 func (s *Server) preamble(snap *snapshot, bnd *binding, ps *proxy.Session) []heldLimit {
 	b, rec, c := bnd.block, ps.Record, ps.Client
 	ctxAttrs := ps.ClientAttrs
-	if bnd.listen.ProxyProtocol {
-		hdr, rest, err := proxy.ReadProxyHeader(c, b.cfg.ProxyProtocolTimeout)
+	if bnd.proxyProtocol {
+		hdr, rest, err := proxy.ReadProxyHeader(replayConn(c, ps.Preread), b.cfg.ProxyProtocolTimeout)
 		switch {
 		case err == nil:
 			rec.ProxyProtocolAddr, rec.ProxyProtocolPort = hdr.SrcAddr, hdr.SrcPort

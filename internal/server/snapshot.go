@@ -67,13 +67,17 @@ type block struct {
 	handler *proxy.Handler // nil when return or a proxy_pass with variables serves the block
 	pass    *passByValue   // proxy_pass with variables; nil otherwise
 	ret     *vars.Expr     // the return value; nil when proxy_pass serves it
-	sets    []setStep
-	realIP  []config.RealIPFrom
-	access  []accessRule
-	limits  []connLimit
-	logs    []*accesslog.Log
-	log     *slog.Logger
-	tls     *tlsconf.Client // nil without proxy_ssl
+	// handoff is the pass directive serving the block, handoffValue its
+	// address when it has variables; nil otherwise.
+	handoff      *config.Pass
+	handoffValue *vars.Expr
+	sets         []setStep
+	realIP       []config.RealIPFrom
+	access       []accessRule
+	limits       []connLimit
+	logs         []*accesslog.Log
+	log          *slog.Logger
+	tls          *tlsconf.Client // nil without proxy_ssl
 	// clientTLS terminates TLS on listen ... ssl; nil when the block has
 	// no ssl_certificate (and no ssl_reject_handshake).
 	clientTLS *tlsconf.Server
@@ -96,11 +100,19 @@ type route struct {
 	exact    map[string]*binding // local "ip:port"
 }
 
-// binding is one listen directive (one port of it) of a block.
+// binding is one listen address (one port of a listen directive) and
+// the blocks listening on it: nginx's ngx_stream_addr_conf_t.
 type binding struct {
-	block  *block
+	block  *block // the default server: default_server, else the first
 	listen config.Listen
 	text   string // nginx's addr_text of the listen, for "connected to"
+	// ssl and proxyProtocol hold when any listen on the address has the
+	// parameter, as nginx merges them.
+	ssl, proxyProtocol bool
+	// servers are the blocks on the address in configuration order;
+	// names picks among them, nil when there is nothing to pick.
+	servers []*block
+	names   *vars.ServerNames
 }
 
 // lookup finds the binding for a connection accepted on socket key.

@@ -33,7 +33,7 @@ func (s *Server) serveDatagram(snap *snapshot, l *listener, from netip.AddrPort,
 	b := bnd.block
 	rec := &accesslog.Session{
 		Connection: n, Start: s.now(), RemoteAddr: net.TCPAddrFromAddrPort(from), ServerAddr: local,
-		Protocol: "UDP", Hostname: s.opts.Hostname, PID: s.opts.PID,
+		Protocol: "UDP", Hostname: s.opts.Hostname, PID: s.opts.PID, ServerName: b.cfg.ServerName,
 		// nginx counts the first datagram as received when the session
 		// starts, whatever its phases then decide.
 		BytesReceived: int64(len(first)),
@@ -64,7 +64,10 @@ func (s *Server) serveDatagram(snap *snapshot, l *listener, from netip.AddrPort,
 		}
 		b.handler.ServeUDP(snap.ctx, ds)
 	}
-	s.finishSession(b, b.groupName(), ps, held)
+	for _, h := range held {
+		h.zone.release(h.key)
+	}
+	s.finishSession(b, b.groupName(), ps)
 }
 
 // returnDatagram is ngx_stream_return_module over UDP: the value goes to

@@ -22,6 +22,8 @@ type streamVars struct {
 	sets    map[*config.Server][]setStep    // set directives by server block
 	returns map[*config.Server]*vars.Expr   // return values by server block
 	passes  map[*config.Server]*vars.Expr   // proxy_pass with variables by server block
+	// handoffs are the pass directives with variables by server block.
+	handoffs map[*config.Server]*vars.Expr
 	// hashKeys are the keys of upstreams balanced by hash, by name.
 	hashKeys map[string]*vars.Expr
 	proxies  map[*config.Server]proxyExprs // proxy_* values with variables by server block
@@ -69,6 +71,8 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 		sets:    map[*config.Server][]setStep{},
 		returns: map[*config.Server]*vars.Expr{},
 		passes:  map[*config.Server]*vars.Expr{},
+
+		handoffs: map[*config.Server]*vars.Expr{},
 
 		hashKeys: map[string]*vars.Expr{},
 		proxies:  map[*config.Server]proxyExprs{},
@@ -154,6 +158,13 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 			steps = append(steps, compileStep{p.Pos.File, p.Pos.Line, func() error {
 				e, err := reg.CompileAt(p.Value, p.Pos)
 				sv.passes[srv] = e
+				return err
+			}})
+		}
+		if p := srv.Pass; p != nil && p.Value != "" {
+			steps = append(steps, compileStep{p.Pos.File, p.Pos.Line, func() error {
+				e, err := reg.CompileAt(p.Value, p.Pos)
+				sv.handoffs[srv] = e
 				return err
 			}})
 		}

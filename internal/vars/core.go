@@ -64,6 +64,8 @@ func coreVariables(opts Options) []Definition {
 			Doc: "connection serial number"},
 		{Name: "nginx_version", Get: func(dst []byte, s *Session) ([]byte, bool) { return append(dst, version...), true },
 			Doc: "strait's version"},
+		{Name: "server_name", Get: func(dst []byte, s *Session) ([]byte, bool) { return append(dst, s.ServerName...), true },
+			Doc: "first server_name of the server block serving the session"},
 		{Name: "hostname", Get: func(dst []byte, s *Session) ([]byte, bool) { return append(dst, s.Hostname...), true },
 			Doc: "host name"},
 		{Name: "pid", Get: func(dst []byte, s *Session) ([]byte, bool) { return strconv.AppendInt(dst, int64(s.PID), 10), true },

@@ -48,6 +48,10 @@ func BuildStream(st *config.Stream, opts Options) (*Registry, error) {
 	if err := b.defineSets(st.Servers); err != nil {
 		return nil, err
 	}
+	nameRegexes, err := b.defineServerNames(st.Servers)
+	if err != nil {
+		return nil, err
+	}
 	for i, g := range st.Geos {
 		if g.Source == "" {
 			continue
@@ -61,7 +65,9 @@ func BuildStream(st *config.Stream, opts Options) (*Registry, error) {
 			return nil, at(sc.Pos, err)
 		}
 	}
-	return b.Build(), nil
+	reg := b.Build()
+	reg.nameRegexes = nameRegexes
+	return reg, nil
 }
 
 // defineSets declares the variables of set directives. Like

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/straitproxy/strait/internal/config"
 )
 
 // Flags are nginx's variable flags (NGX_STREAM_VAR_*).
@@ -220,6 +222,8 @@ func (b *Builder) Build() *Registry {
 // safe for concurrent use.
 type Registry struct {
 	b *Builder
+	// nameRegexes are the compiled server_name regexes by block.
+	nameRegexes map[*config.Server][]*NameRegex
 }
 
 // Lookup finds a variable by name; see Builder.Lookup.

@@ -15,7 +15,7 @@ func TestEveryStreamVariable(t *testing.T) {
 		"upstream_addr": true, "upstream_bytes_sent": true, "upstream_bytes_received": true,
 		"upstream_connect_time": true, "upstream_first_byte_time": true, "upstream_session_time": true,
 	}
-	names := strings.Fields(`binary_remote_addr bytes_received bytes_sent connection hostname msec
+	names := strings.Fields(`binary_remote_addr bytes_received bytes_sent connection hostname msec server_name
 		nginx_version pid protocol proxy_protocol_addr proxy_protocol_port proxy_protocol_server_addr
 		proxy_protocol_server_port remote_addr remote_port server_addr server_port session_time status
 		time_iso8601 time_local upstream_addr upstream_bytes_sent upstream_bytes_received

@@ -48,8 +48,11 @@ type Session struct {
 	// without ssl_preread, or when the client's bytes were not one.
 	Preread *Preread
 
-	Hostname string // $hostname
-	PID      int    // $pid
+	// ServerName is $server_name: the first server_name of the block
+	// that serves the session, once chosen.
+	ServerName string
+	Hostname   string // $hostname
+	PID        int    // $pid
 
 	cache cache // per-session values of cached variables and regex captures
 }
