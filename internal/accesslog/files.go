@@ -17,7 +17,13 @@ type Files struct {
 	writers map[string]*Writer
 	peers   map[string]*syslog.Peer // syslog: targets, by their text
 	caches  map[any]*FileCache      // open_log_file_cache, by the caller's key
+	failing PathFailures            // files named with variables
 }
+
+// PathFailures spaces the failure reports of every file named with
+// variables, so that one missing directory is reported once per
+// interval whichever access_log lines name it.
+func (fs *Files) PathFailures() *PathFailures { return &fs.failing }
 
 // Cache returns the open_log_file_cache for key (the configuration's
 // setting, shared by the server blocks that inherit it, as in nginx),

@@ -20,13 +20,30 @@ const maxFailingPaths = 1024
 type PathLog struct {
 	Path  *vars.Expr
 	Cache *FileCache
+	// Failures spaces the reports per evaluated path; share one
+	// (Files.PathFailures) so that every access_log naming a file
+	// reports it once. Nil: the log's own.
+	Failures *PathFailures
 	// Now is the clock that spaces the failure reports; nil means
 	// time.Now.
 	Now func() time.Time
 
+	own   PathFailures
+	lines sync.Pool // *[]byte scratch buffers
+}
+
+// PathFailures is the state of the failing files named with variables,
+// by evaluated path. The zero value is ready to use.
+type PathFailures struct {
 	mu      sync.Mutex
-	failing map[string]*failureReports // by evaluated path, while failing
-	lines   sync.Pool                  // *[]byte scratch buffers
+	failing map[string]*failureReports // while failing
+}
+
+func (p *PathLog) failures() *PathFailures {
+	if p.Failures != nil {
+		return p.Failures
+	}
+	return &p.own
 }
 
 // name evaluates the path. nginx ends the value with a NUL and uses it
@@ -47,21 +64,24 @@ func (p *PathLog) write(s *Session, line []byte) error {
 	name := p.name(s)
 	l, err := p.Cache.acquire(name)
 	if err != nil {
-		return p.failed(name, func(r *failureReports, now time.Time) error { return r.failedOpen(now, err) })
+		return p.failures().failed(name, p.now(), func(r *failureReports, now time.Time) error { return r.failedOpen(now, err) })
 	}
 	n, err := l.f.Write(line)
 	l.release()
 	if err == nil && n == len(line) {
-		return p.succeeded(name)
+		return p.failures().succeeded(name)
 	}
-	return p.failed(name, func(r *failureReports, now time.Time) error { return r.failed(now, n, len(line), err) })
+	return p.failures().failed(name, p.now(), func(r *failureReports, now time.Time) error { return r.failed(now, n, len(line), err) })
 }
 
-func (p *PathLog) failed(name string, record func(*failureReports, time.Time) error) error {
-	now := time.Now()
+func (p *PathLog) now() time.Time {
 	if p.Now != nil {
-		now = p.Now()
+		return p.Now()
 	}
+	return time.Now()
+}
+
+func (p *PathFailures) failed(name string, now time.Time, record func(*failureReports, time.Time) error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r, ok := p.failing[name]
@@ -78,7 +98,7 @@ func (p *PathLog) failed(name string, record func(*failureReports, time.Time) er
 
 // succeeded ends the failing period of name, if any, and returns its
 // summary. A healthy path keeps no state.
-func (p *PathLog) succeeded(name string) error {
+func (p *PathFailures) succeeded(name string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r, ok := p.failing[name]

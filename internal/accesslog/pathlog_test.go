@@ -78,8 +78,8 @@ func TestMissingDirectoryIsReportedOncePerInterval(t *testing.T) {
 	if got := readFile(t, name); got != "403\n" {
 		t.Fatalf("file = %q", got)
 	}
-	if len(l.Paths.failing) != 0 {
-		t.Fatalf("healthy path keeps failure state: %v", l.Paths.failing)
+	if len(l.Paths.own.failing) != 0 {
+		t.Fatalf("healthy path keeps failure state: %v", l.Paths.own.failing)
 	}
 	l.Paths.Cache.Close()
 }
