@@ -16,6 +16,30 @@ type Files struct {
 	mu      sync.Mutex
 	writers map[string]*Writer
 	peers   map[string]*syslog.Peer // syslog: targets, by their text
+	caches  map[any]*FileCache      // open_log_file_cache, by the caller's key
+	failing PathFailures            // files named with variables
+}
+
+// PathFailures spaces the failure reports of every file named with
+// variables, so that one missing directory is reported once per
+// interval whichever access_log lines name it.
+func (fs *Files) PathFailures() *PathFailures { return &fs.failing }
+
+// Cache returns the open_log_file_cache for key (the configuration's
+// setting, shared by the server blocks that inherit it, as in nginx),
+// creating it on first use.
+func (fs *Files) Cache(key any, opts CacheOptions) *FileCache {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if c, ok := fs.caches[key]; ok {
+		return c
+	}
+	c := NewFileCache(opts)
+	if fs.caches == nil {
+		fs.caches = make(map[any]*FileCache)
+	}
+	fs.caches[key] = c
+	return c
 }
 
 // Syslog returns the peer for a syslog: target, creating it on first use,
@@ -62,9 +86,15 @@ func (fs *Files) Get(path string, opts WriterOptions) (*Writer, error) {
 	return w, nil
 }
 
-// ReopenAll reopens every file (USR1). It tries all of them and returns the
-// joined errors.
+// ReopenAll reopens every file (USR1) and empties the descriptor caches,
+// so that rotated files named with variables are let go too. It tries
+// all of them and returns the joined errors.
 func (fs *Files) ReopenAll() error {
+	fs.mu.Lock()
+	for _, c := range fs.caches {
+		c.Reset()
+	}
+	fs.mu.Unlock()
 	var errs []error
 	for _, w := range fs.snapshot() {
 		if err := w.Reopen(); err != nil {
@@ -75,12 +105,15 @@ func (fs *Files) ReopenAll() error {
 }
 
 // CloseAll flushes and closes every file, closes the syslog sockets and
-// empties the registry.
+// the descriptor caches, and empties the registry.
 func (fs *Files) CloseAll() error {
 	fs.mu.Lock()
-	ws, peers := fs.writers, fs.peers
-	fs.writers, fs.peers = nil, nil
+	ws, peers, caches := fs.writers, fs.peers, fs.caches
+	fs.writers, fs.peers, fs.caches = nil, nil, nil
 	fs.mu.Unlock()
+	for _, c := range caches {
+		c.Close()
+	}
 	var errs []error
 	for _, p := range peers {
 		if err := p.Close(); err != nil {

@@ -28,11 +28,12 @@ func (c *Condition) Match(s *Session) bool {
 	return !(len(v) == 0 || len(v) == 1 && v[0] == '0')
 }
 
-// Log is one access_log directive: a format, a shared writer or a syslog
-// peer, and an optional if= condition.
+// Log is one access_log directive: a format, a shared writer, a path
+// with variables or a syslog peer, and an optional if= condition.
 type Log struct {
 	Format *Format
 	Writer *Writer
+	Paths  *PathLog     // instead of Writer, for paths with variables
 	Syslog *syslog.Peer // instead of Writer, for syslog: targets
 	If     *Condition
 }
@@ -49,6 +50,13 @@ func (l *Log) Record(s *Session) error {
 		// as ngx_stream_log_handler sends it.
 		var scratch [512]byte
 		return l.Syslog.Log(l.Format.appendOps(scratch[:0], s))
+	}
+	if l.Paths != nil {
+		b := l.Paths.line()
+		*b = l.Format.Append(*b, s)
+		err := l.Paths.write(s, *b)
+		l.Paths.putLine(b)
+		return err
 	}
 	b := l.Writer.line()
 	*b = l.Format.Append(*b, s)

@@ -244,6 +244,16 @@ func (l *loader) prefixPath(p string) string {
 	return filepath.Join(l.prefix, p)
 }
 
+// prefixTemplate is ngx_conf_full_name for a value with variables: the
+// prefix in front of a relative one, nothing cleaned, since the value
+// is only a path once evaluated.
+func (l *loader) prefixTemplate(p string) string {
+	if strings.HasPrefix(p, "/") {
+		return p
+	}
+	return strings.TrimSuffix(l.prefix, "/") + "/" + p
+}
+
 // resolve looks up a host name.
 func (l *loader) resolve(host string) ([]string, error) {
 	if l.opts.Resolve != nil {

@@ -3,6 +3,7 @@ package config
 import (
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/straitproxy/strait/internal/ngxconf"
 )
@@ -21,9 +22,10 @@ func logDirectives() []Directive {
 			multi: true, Set: setAccessLog,
 			inherit: func(c, p *Server) { c.AccessLogs = p.AccessLogs }},
 		{Name: "open_log_file_cache", Contexts: streamSrv, Args: Arg1234,
-			Syntax: "max=N [inactive=time] [min_uses=N] [valid=time] | off", Default: "off", Status: Ignored, Module: modLog,
-			Doc: "Caches descriptors of log files named with variables; strait has no such names yet and opens each log file once.",
-			Set: setOpenLogFileCache},
+			Syntax: "max=N [inactive=time] [min_uses=N] [valid=time] | off", Default: "off", Module: modLog,
+			Doc:     "Caches descriptors of access_log files named with variables; off opens and closes the file for every record.",
+			Set:     setOpenLogFileCache,
+			inherit: func(c, p *Server) { c.OpenLogFileCache = p.OpenLogFileCache }},
 	}
 }
 
@@ -74,9 +76,14 @@ func setAccessLog(s *scope, d *ngxconf.Directive) error {
 		}
 	} else {
 		if strings.Contains(path, "$") {
-			return errorf(d, "variables in %q paths are not supported yet", d.Name)
+			// nginx counts any "$" as a variable and puts the prefix in
+			// front of a relative template as written (ngx_conf_full_name,
+			// no cleaning: "$dir/../x" stays so until it is evaluated).
+			al.PathHasVariables = true
+			al.Path = s.l.prefixTemplate(path)
+		} else {
+			al.Path = s.l.prefixPath(path)
 		}
-		al.Path = s.l.prefixPath(path)
 	}
 	if len(d.Args) < 2 {
 		return errorf(d, "log format is not specified")
@@ -91,6 +98,8 @@ func setAccessLog(s *scope, d *ngxconf.Directive) error {
 	switch {
 	case al.Flush > 0 && al.Buffer == 0:
 		return errorf(d, "no buffer is defined for access_log %q", path)
+	case al.Buffer > 0 && al.PathHasVariables:
+		return errorf(d, "buffered logs cannot have variables in name")
 	case al.Buffer > 0 && al.Syslog != nil:
 		return errorf(d, "logs to syslog cannot be buffered")
 	case al.Buffer > 0:
@@ -145,11 +154,11 @@ func accessLogParams(d *ngxconf.Directive, al *AccessLog) error {
 	return nil
 }
 
-// setOpenLogFileCache validates open_log_file_cache as
-// ngx_stream_log_open_file_cache does. The cache only matters for
-// access_log paths with variables, which strait refuses for now, so the
-// directive is accepted with a warning and changes nothing.
-func setOpenLogFileCache(_ *scope, d *ngxconf.Directive) error {
+// setOpenLogFileCache parses open_log_file_cache as
+// ngx_stream_log_open_file_cache does: "off" anywhere wins over the other
+// parameters, which are still checked.
+func setOpenLogFileCache(s *scope, d *ngxconf.Directive) error {
+	c := &LogFileCache{Inactive: 10 * time.Second, MinUses: 1, Valid: 60 * time.Second, Pos: stmtPos(d)}
 	max, off := 0, false
 	for _, a := range d.Args {
 		v := a.Value
@@ -158,11 +167,11 @@ func setOpenLogFileCache(_ *scope, d *ngxconf.Directive) error {
 		case strings.HasPrefix(v, "max="):
 			max, err = parseNumber(v[len("max="):])
 		case strings.HasPrefix(v, "inactive="):
-			_, err = parseSec(v[len("inactive="):])
+			c.Inactive, err = parseSec(v[len("inactive="):])
 		case strings.HasPrefix(v, "min_uses="):
-			_, err = parseNumber(v[len("min_uses="):])
+			c.MinUses, err = parseNumber(v[len("min_uses="):])
 		case strings.HasPrefix(v, "valid="):
-			_, err = parseSec(v[len("valid="):])
+			c.Valid, err = parseSec(v[len("valid="):])
 		case v == "off":
 			off = true
 		default:
@@ -172,9 +181,15 @@ func setOpenLogFileCache(_ *scope, d *ngxconf.Directive) error {
 			return errorf(d, "invalid \"open_log_file_cache\" parameter %q", v)
 		}
 	}
-	if !off && max == 0 {
+	if off {
+		s.lvl.srv.OpenLogFileCache = nil
+		return nil
+	}
+	if max == 0 {
 		return errorf(d, "\"open_log_file_cache\" must have \"max\" parameter")
 	}
+	c.Max = max
+	s.lvl.srv.OpenLogFileCache = c
 	return nil
 }
 

@@ -206,6 +206,10 @@ type Server struct {
 
 	AccessLogs []AccessLog // empty: access_log off
 	ErrorLogs  []ErrorLog  // nil inherits
+	// OpenLogFileCache is open_log_file_cache for access_log paths with
+	// variables; nil is off. Servers that inherit it from the stream
+	// level share the pointer, and with it one cache, as nginx shares it.
+	OpenLogFileCache *LogFileCache `json:",omitempty"`
 
 	// SSLPreread is ssl_preread: read the ClientHello before the
 	// content phase for the $ssl_preread_* variables and server_name.
@@ -398,12 +402,26 @@ type LogFormat struct {
 type AccessLog struct {
 	Path   string  // absolute, or the "syslog:..." target as written
 	Syslog *Syslog // the parsed target when Path starts with "syslog:"
-	Format string  // name of a LogFormat
-	Buffer int
-	Flush  time.Duration
-	Gzip   int    // compression level 1-9 of each flushed buffer; 0: none
-	If     string // variable whose "" or "0" value skips the record
-	Pos    ngxconf.Pos
+	// PathHasVariables marks a Path evaluated per record, as nginx
+	// evaluates it at log time; the prefix is already in front of a
+	// relative one.
+	PathHasVariables bool   `json:",omitempty"`
+	Format           string // name of a LogFormat
+	Buffer           int
+	Flush            time.Duration
+	Gzip             int    // compression level 1-9 of each flushed buffer; 0: none
+	If               string // variable whose "" or "0" value skips the record
+	Pos              ngxconf.Pos
+}
+
+// LogFileCache is open_log_file_cache: nginx's defaults are inactive=10s,
+// min_uses=1, valid=60s.
+type LogFileCache struct {
+	Max      int
+	Inactive time.Duration
+	MinUses  int
+	Valid    time.Duration
+	Pos      ngxconf.Pos
 }
 
 // Map is a map {} block: a variable computed from another.

@@ -134,6 +134,11 @@ func (srv *Server) buildBlock(snap, prev *snapshot, sc *config.Server, groups *g
 			b.logs = append(b.logs, l)
 			continue
 		}
+		if al.PathHasVariables {
+			l := &accesslog.Log{Format: f, Paths: srv.pathLog(snap, sc, al), If: snap.vars.conds[al.If]}
+			b.logs = append(b.logs, l)
+			continue
+		}
 		w, err := snap.files.Get(al.Path, accesslog.WriterOptions{
 			Buffer: al.Buffer, Flush: al.Flush, Gzip: al.Gzip,
 			OnError: func(err error) { snap.log.Log(context.Background(), errlog.LevelAlert, err.Error()) },
@@ -150,6 +155,19 @@ func (srv *Server) buildBlock(snap, prev *snapshot, sc *config.Server, groups *g
 		b.logs = append(b.logs, l)
 	}
 	return b, nil
+}
+
+// pathLog is an access_log whose path has variables, with the block's
+// open_log_file_cache: one cache per directive, shared by the blocks
+// that inherit it, as nginx shares it.
+func (srv *Server) pathLog(snap *snapshot, sc *config.Server, al config.AccessLog) *accesslog.PathLog {
+	pl := &accesslog.PathLog{Path: snap.vars.paths[al.Path], Failures: snap.files.PathFailures(), Now: srv.opts.Now}
+	if c := sc.OpenLogFileCache; c != nil {
+		pl.Cache = snap.files.Cache(c, accesslog.CacheOptions{
+			Max: c.Max, Inactive: c.Inactive, MinUses: c.MinUses, Valid: c.Valid, Now: srv.opts.Now,
+		})
+	}
+	return pl
 }
 
 // proxyHandler builds the proxy_pass content handler of a block.

@@ -136,11 +136,15 @@ func (s *Server) finishSession(b *block, group string, ps *proxy.Session) {
 	if len(b.logs) > 0 {
 		for _, al := range b.logs {
 			if err := al.Record(rec); err != nil {
-				// nginx warns about a failed send to syslog and alerts
-				// about a failed write to a file.
+				// nginx warns about a failed send to syslog, alerts
+				// about a failed write to a file and is critical about
+				// a file named with variables that cannot be opened.
 				level := errlog.LevelAlert
-				if al.Syslog != nil {
+				switch {
+				case al.Syslog != nil:
 					level = errlog.LevelWarn
+				case accesslog.IsCrit(err):
+					level = errlog.LevelCrit
 				}
 				log.Log(context.Background(), level, err.Error(), logContext(ps)...)
 			}

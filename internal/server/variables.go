@@ -18,6 +18,7 @@ type streamVars struct {
 	reg     *vars.Registry
 	formats map[string]*accesslog.Format    // by log_format name
 	conds   map[string]*accesslog.Condition // by if= text
+	paths   map[string]*vars.Expr           // access_log paths with variables, by text
 	keys    map[string]*vars.Expr           // limit_conn_zone keys by zone name
 	sets    map[*config.Server][]setStep    // set directives by server block
 	returns map[*config.Server]*vars.Expr   // return values by server block
@@ -67,6 +68,7 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 		reg:     reg,
 		formats: make(map[string]*accesslog.Format, len(st.LogFormats)),
 		conds:   map[string]*accesslog.Condition{},
+		paths:   map[string]*vars.Expr{},
 		keys:    make(map[string]*vars.Expr, len(st.LimitConnZones)),
 		sets:    map[*config.Server][]setStep{},
 		returns: map[*config.Server]*vars.Expr{},
@@ -169,6 +171,15 @@ func compileVariables(st *config.Stream, opts vars.Options) (*streamVars, error)
 			}})
 		}
 		for _, al := range srv.AccessLogs {
+			if al.PathHasVariables {
+				// Before if=, in the order ngx_stream_log_set_log
+				// compiles them.
+				steps = append(steps, compileStep{al.Pos.File, al.Pos.Line, func() error {
+					e, err := reg.CompileAt(al.Path, al.Pos)
+					sv.paths[al.Path] = e
+					return err
+				}})
+			}
 			if al.If == "" {
 				continue
 			}
