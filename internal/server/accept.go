@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"strconv"
 	"syscall"
@@ -43,14 +44,7 @@ func (s *Server) acceptLoop(l *listener) {
 			if l.stopped() || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			backoff = min(max(2*backoff, minAcceptBackoff), maxAcceptBackoff)
-			s.cur.Load().log.Log(context.Background(), errlog.LevelCrit, "accept() failed "+acceptErrText(err))
-			t := time.NewTimer(backoff)
-			select {
-			case <-t.C:
-			case <-l.done:
-				t.Stop()
-			}
+			backoff = s.backOff(backoff, errlog.LevelCrit, "accept() failed "+acceptErrText(err), l.done)
 			continue
 		}
 		backoff = 0
@@ -93,4 +87,20 @@ func (s *Server) acquireSnapshot() *snapshot {
 			return snap
 		}
 	}
+}
+
+// backOff logs a failed accept or receive at level and waits before the
+// next one, doubling the wait each time up to maxAcceptBackoff (so that
+// EMFILE or ENOBUFS do not spin the loop), or until done is closed. It
+// returns the wait it used, which the caller resets to 0 on success.
+func (s *Server) backOff(prev time.Duration, level slog.Level, msg string, done <-chan struct{}) time.Duration {
+	next := min(max(2*prev, minAcceptBackoff), maxAcceptBackoff)
+	s.cur.Load().log.Log(context.Background(), level, msg)
+	t := time.NewTimer(next)
+	select {
+	case <-t.C:
+	case <-done:
+		t.Stop()
+	}
+	return next
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -83,14 +82,7 @@ func (s *Server) udpLoop(l *listener) {
 			if l.closed.Load() || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			backoff = min(max(2*backoff, minAcceptBackoff), maxAcceptBackoff)
-			s.cur.Load().log.Log(context.Background(), errlog.LevelAlert, "recvmsg() failed "+acceptErrText(err))
-			t := time.NewTimer(backoff)
-			select {
-			case <-t.C:
-			case <-l.done:
-				t.Stop()
-			}
+			backoff = s.backOff(backoff, errlog.LevelAlert, "recvmsg() failed "+acceptErrText(err), l.done)
 			continue
 		}
 		backoff = 0
