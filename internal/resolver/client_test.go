@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"net"
+	"github.com/straitproxy/strait/internal/straittest"
 	"sync"
 	"testing"
 	"time"
@@ -14,28 +14,7 @@ import (
 // sending nothing when it returns nil.
 func serve(t *testing.T, reply func(q []byte) []byte) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if r := reply(append([]byte(nil), buf[:n]...)); r != nil {
-				pc.WriteTo(r, from)
-			}
-		}
-	})
-	t.Cleanup(func() {
-		pc.Close()
-		wg.Wait()
-	})
-	return pc.LocalAddr().String()
+	return straittest.ServeUDP(t, reply)
 }
 
 // answer builds a response to q with rcode and records, each given as

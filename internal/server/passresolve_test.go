@@ -7,7 +7,6 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,28 +18,7 @@ import (
 // loopback UDP socket; it counts the A queries for name.
 func serveDNS(t *testing.T, name string, queries *atomic.Int32) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if r := dnsReply(buf[:n], name, queries); r != nil {
-				pc.WriteTo(r, from)
-			}
-		}
-	})
-	t.Cleanup(func() {
-		pc.Close()
-		wg.Wait()
-	})
-	return pc.LocalAddr().String()
+	return straittest.ServeUDP(t, func(q []byte) []byte { return dnsReply(q, name, queries) })
 }
 
 // dnsReply builds the answer to one query (a single question).

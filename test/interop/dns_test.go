@@ -2,9 +2,9 @@ package interop
 
 import (
 	"encoding/binary"
+	"github.com/straitproxy/strait/internal/straittest"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -15,28 +15,7 @@ import (
 // NXDOMAIN. It returns the server's address.
 func startDNS(t testing.TB, hosts map[string]net.IP) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if reply := dnsReply(buf[:n], hosts); reply != nil {
-				pc.WriteTo(reply, from)
-			}
-		}
-	})
-	t.Cleanup(func() {
-		pc.Close()
-		wg.Wait()
-	})
-	return pc.LocalAddr().String()
+	return straittest.ServeUDP(t, func(q []byte) []byte { return dnsReply(q, hosts) })
 }
 
 const (
