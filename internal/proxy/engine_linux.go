@@ -162,6 +162,7 @@ func (l *loop) post(r loopReq) {
 func (l *loop) run() {
 	events := make([]unix.EpollEvent, 256)
 	var reqs []loopReq
+	busy := false // the last turn served events: the loop did not park
 	rc, err := l.file.SyscallConn()
 	if err != nil {
 		panic("strait: event loop: " + err.Error())
@@ -188,9 +189,20 @@ func (l *loop) run() {
 				idle := len(l.queue) == 0
 				l.mu.Unlock()
 				if idle {
+					busy = false
 					return false // park until the runtime's poller sees events
 				}
 				continue
+			}
+			if busy {
+				// Let the goroutines that accept, connect and log run
+				// between two batches: the loop could otherwise hold its
+				// processor until preempted. Not before parking: there
+				// the yield only moved the loop to another thread (a
+				// futex wake and a wait per message, seen with perf
+				// under one-message-at-a-time load), and parking yields
+				// anyway.
+				runtime.Gosched()
 			}
 			l.now = time.Now()
 			retry := l.retry
@@ -211,10 +223,7 @@ func (l *loop) run() {
 					s.event(l, int(ev.Pad), ev.Events)
 				}
 			}
-			// Let the goroutines that accept, connect and log run
-			// between batches: the loop could otherwise hold its
-			// processor until preempted.
-			runtime.Gosched()
+			busy = true
 		}
 	})
 }
