@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -108,7 +109,11 @@ func (w *world) launch(ctx context.Context, t target) (*instance, error) {
 	var addrs, udpAddrs []string
 	for id, a := range listen {
 		if w.routes[id].UDP {
-			udpAddrs = append(udpAddrs, a)
+			// A target that cannot proxy UDP (HAProxy) gets no UDP
+			// route in its configuration: nothing answers there.
+			if !slices.Contains(udpIncapable(), t.Name) {
+				udpAddrs = append(udpAddrs, a)
+			}
 		} else {
 			addrs = append(addrs, a)
 		}
