@@ -41,7 +41,7 @@ func sampleSnapshot() Snapshot {
 				Bytes: Bytes{FromClient: 10, ToClient: 20, FromUpstream: 30, ToUpstream: 40}},
 		},
 		TLS: TLS{
-			Reloads: TLSReloads{OK: 2, Error: 1, Last: TLSReload{At: t1, Files: []string{"/c.pem", "/k.pem"}, Err: "bad key"}},
+			Reloads: TLSReloads{OK: 2, Error: 1, ClientOK: 4, Last: TLSReload{At: t1, Side: "upstream", Files: []string{"/c.pem", "/k.pem"}, Err: "bad key"}},
 			Certificates: []Certificate{
 				{File: "/c.pem", Role: "client", Subject: "CN=strait", Serial: "1f", NotAfter: t1},
 				{File: "/ca.pem", Role: "ca", Subject: "CN=root", Serial: "2", NotAfter: t2},
@@ -136,8 +136,10 @@ func TestMetricsExposition(t *testing.T) {
 		series("strait_upstream_peer_info", "upstream", "10.0.0.9:80", "peer", "10.0.0.9:80", "server", "10.0.0.9:80", "origin", "config"): 1,
 
 		series("strait_upstream_peer_certificate_not_after_seconds", "upstream", "backend", "peer", "10.0.0.1:443"):                    float64(t2.Unix()),
-		series("strait_tls_reloads_total", "result", "ok"):                                                                             2,
-		series("strait_tls_reloads_total", "result", "error"):                                                                          1,
+		series("strait_tls_reloads_total", "result", "ok", "side", "upstream"):                                                         2,
+		series("strait_tls_reloads_total", "result", "error", "side", "upstream"):                                                      1,
+		series("strait_tls_reloads_total", "result", "ok", "side", "client"):                                                           4,
+		series("strait_tls_reloads_total", "result", "error", "side", "client"):                                                        0,
 		series("strait_tls_certificate_not_after_seconds", "file", "/c.pem", "role", "client", "subject", "CN=strait", "serial", "1f"): float64(t1.Unix()),
 		series("strait_tls_certificate_not_after_seconds", "file", "/ca.pem", "role", "ca", "subject", "CN=root", "serial", "2"):       float64(t2.Unix()),
 		series("strait_tls_crl_next_update_seconds", "file", "/crl.pem", "issuer", "CN=root"):                                          float64(t2.Unix()),

@@ -53,8 +53,9 @@ func TestStatusDocument(t *testing.T) {
 			"bytes": map[string]any{"from_client": 10.0, "to_client": 20.0, "from_upstream": 30.0, "to_upstream": 40.0},
 		}},
 		"tls": map[string]any{
-			"reloads": map[string]any{"ok": 2.0, "error": 1.0},
-			"last_reload": map[string]any{"time": "2026-03-01T10:01:00Z", "result": "error",
+			"reloads":        map[string]any{"ok": 2.0, "error": 1.0},
+			"client_reloads": map[string]any{"ok": 4.0, "error": 0.0},
+			"last_reload": map[string]any{"time": "2026-03-01T10:01:00Z", "result": "error", "side": "upstream",
 				"files": []any{"/c.pem", "/k.pem"}, "error": "bad key"},
 			"certificates": []any{
 				map[string]any{"file": "/c.pem", "role": "client", "subject": "CN=strait", "serial": "1f", "not_after": "2026-03-01T10:01:00Z"},

@@ -6,23 +6,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// TLS is the state of the proxy_ssl files of the running configuration.
+// TLS is the state of the TLS files of the running configuration: the
+// proxy_ssl_* files and those of listen ... ssl.
 type TLS struct {
 	Reloads      TLSReloads
 	Certificates []Certificate // every certificate in use, once each
 	CRLs         []CRL         // every CRL in use, once each
 }
 
-// TLSReloads counts the reloads of proxy_ssl files after they changed on
-// disk (not configuration reloads), since the process started.
+// TLSReloads counts the reloads of TLS files after they changed on disk
+// (not configuration reloads), since the process started.
 type TLSReloads struct {
-	OK, Error uint64
-	Last      TLSReload // zero At when there was none
+	OK, Error             uint64    // proxy_ssl_* files (side "upstream")
+	ClientOK, ClientError uint64    // ssl_* files of listen ... ssl (side "client")
+	Last                  TLSReload // zero At when there was none
 }
 
 // TLSReload is one reload of a changed set of files.
 type TLSReload struct {
 	At    time.Time
+	Side  string   // "upstream" or "client"
 	Files []string // the set reloaded
 	Err   string   // "" on success
 }
@@ -30,7 +33,7 @@ type TLSReload struct {
 // Certificate is one certificate strait loaded from a file.
 type Certificate struct {
 	File     string
-	Role     string // "client", "client_chain" or "ca"
+	Role     string // "client", "client_chain", "ca", "server", "server_chain" or "client_ca"
 	Subject  string
 	Serial   string
 	NotAfter time.Time
@@ -52,7 +55,8 @@ type tlsDescs struct {
 func newTLSDescs() tlsDescs {
 	return tlsDescs{
 		reloads: prometheus.NewDesc("strait_tls_reloads_total",
-			"Reloads of proxy_ssl files after they changed on disk, by result.", []string{"result"}, nil),
+			"Reloads of TLS files after they changed on disk, by result and side (upstream: proxy_ssl_*, client: listen ... ssl).",
+			[]string{"result", "side"}, nil),
 		notAfter: prometheus.NewDesc("strait_tls_certificate_not_after_seconds",
 			"When a certificate in use expires (notAfter, Unix seconds).", []string{"file", "role", "subject", "serial"}, nil),
 		nextUpdate: prometheus.NewDesc("strait_tls_crl_next_update_seconds",
@@ -71,8 +75,11 @@ func (d tlsDescs) all() []*prometheus.Desc {
 // collect sends the TLS series of s, skipping repeated label sets (a
 // scrape with a duplicate series fails as a whole).
 func (d tlsDescs) collect(ch chan<- prometheus.Metric, s TLS) {
-	ch <- prometheus.MustNewConstMetric(d.reloads, prometheus.CounterValue, float64(s.Reloads.OK), "ok")
-	ch <- prometheus.MustNewConstMetric(d.reloads, prometheus.CounterValue, float64(s.Reloads.Error), "error")
+	r := s.Reloads
+	ch <- prometheus.MustNewConstMetric(d.reloads, prometheus.CounterValue, float64(r.OK), "ok", "upstream")
+	ch <- prometheus.MustNewConstMetric(d.reloads, prometheus.CounterValue, float64(r.Error), "error", "upstream")
+	ch <- prometheus.MustNewConstMetric(d.reloads, prometheus.CounterValue, float64(r.ClientOK), "ok", "client")
+	ch <- prometheus.MustNewConstMetric(d.reloads, prometheus.CounterValue, float64(r.ClientError), "error", "client")
 	seen := map[[4]string]bool{}
 	for _, c := range s.Certificates {
 		k := [4]string{c.File, c.Role, c.Subject, c.Serial}
@@ -108,10 +115,11 @@ func unixSeconds(t time.Time) float64 { return float64(t.Unix()) }
 
 // tlsDoc is the "tls" object of GET /status.
 type tlsDoc struct {
-	Reloads      tlsReloadCounts  `json:"reloads"`
-	LastReload   *tlsReloadDoc    `json:"last_reload"` // null until the first
-	Certificates []certificateDoc `json:"certificates"`
-	CRLs         []crlDoc         `json:"crls"`
+	Reloads       tlsReloadCounts  `json:"reloads"`        // proxy_ssl_* files
+	ClientReloads tlsReloadCounts  `json:"client_reloads"` // listen ... ssl files
+	LastReload    *tlsReloadDoc    `json:"last_reload"`    // null until the first
+	Certificates  []certificateDoc `json:"certificates"`
+	CRLs          []crlDoc         `json:"crls"`
 }
 
 type tlsReloadCounts struct {
@@ -122,6 +130,7 @@ type tlsReloadCounts struct {
 type tlsReloadDoc struct {
 	Time   time.Time `json:"time"`
 	Result string    `json:"result"` // "ok" or "error"
+	Side   string    `json:"side"`   // "upstream" or "client"
 	Files  []string  `json:"files"`
 	Error  string    `json:"error,omitempty"`
 }
@@ -142,12 +151,13 @@ type crlDoc struct {
 
 func newTLSDoc(s TLS) tlsDoc {
 	d := tlsDoc{
-		Reloads:      tlsReloadCounts{OK: s.Reloads.OK, Error: s.Reloads.Error},
-		Certificates: make([]certificateDoc, 0, len(s.Certificates)),
-		CRLs:         make([]crlDoc, 0, len(s.CRLs)),
+		Reloads:       tlsReloadCounts{OK: s.Reloads.OK, Error: s.Reloads.Error},
+		ClientReloads: tlsReloadCounts{OK: s.Reloads.ClientOK, Error: s.Reloads.ClientError},
+		Certificates:  make([]certificateDoc, 0, len(s.Certificates)),
+		CRLs:          make([]crlDoc, 0, len(s.CRLs)),
 	}
 	if l := s.Reloads.Last; !l.At.IsZero() {
-		d.LastReload = &tlsReloadDoc{Time: l.At, Result: "ok", Files: l.Files, Error: l.Err}
+		d.LastReload = &tlsReloadDoc{Time: l.At, Result: "ok", Side: l.Side, Files: l.Files, Error: l.Err}
 		if l.Err != "" {
 			d.LastReload.Result = "error"
 		}

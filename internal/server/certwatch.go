@@ -10,22 +10,27 @@ import (
 	"github.com/straitproxy/strait/internal/tlsconf"
 )
 
-// watch starts the watcher of snap's proxy_ssl files, which reloads them
-// when they change and warns about certificates near expiry. It runs
+// watch starts the watcher of snap's TLS files, proxy_ssl_* and those of
+// listen ... ssl, which reloads them when they change and warns about
+// certificates near expiry. It runs
 // while snap is the running configuration: Reload stops the old
 // snapshot's watcher once the new one runs, and closeResources stops any
 // left.
 func (s *Server) watch(snap *snapshot) {
 	var clients []*tlsconf.Client
+	var servers []*tlsconf.Server
 	for _, b := range snap.blocks {
 		if b.tls != nil {
 			clients = append(clients, b.tls)
 		}
+		if b.clientTLS != nil {
+			servers = append(servers, b.clientTLS)
+		}
 	}
-	if len(clients) == 0 {
+	if len(clients) == 0 && len(servers) == 0 {
 		return
 	}
-	w := tlsconf.NewWatcher(clients, tlsconf.WatchOptions{
+	w := tlsconf.NewWatcher(clients, servers, tlsconf.WatchOptions{
 		Interval: s.opts.TLSPollInterval,
 		Ticks:    s.opts.TLSPollTicks,
 		Now:      s.opts.Now,
@@ -57,7 +62,7 @@ func (s *snapshot) unwatch() {
 	}
 }
 
-// tlsStats counts rotations of proxy_ssl files and remembers the expiry
+// tlsStats counts rotations of TLS files and remembers the expiry
 // of the certificate each peer presented last. Like the other counters
 // they survive reloads.
 type tlsStats struct {
@@ -67,16 +72,20 @@ type tlsStats struct {
 }
 
 // reloaded returns the watcher's OnReload hook.
-func (t *tlsStats) reloaded(now func() time.Time) func([]string, error) {
-	return func(files []string, err error) {
+func (t *tlsStats) reloaded(now func() time.Time) func(tlsconf.Side, []string, error) {
+	return func(side tlsconf.Side, files []string, err error) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		last := metrics.TLSReload{At: now(), Files: slices.Clone(files)}
+		last := metrics.TLSReload{At: now(), Side: string(side), Files: slices.Clone(files)}
+		ok, failed := &t.reloads.OK, &t.reloads.Error
+		if side == tlsconf.SideClient {
+			ok, failed = &t.reloads.ClientOK, &t.reloads.ClientError
+		}
 		if err != nil {
-			t.reloads.Error++
+			*failed++
 			last.Err = err.Error()
 		} else {
-			t.reloads.OK++
+			*ok++
 		}
 		t.reloads.Last = last
 	}
@@ -96,16 +105,13 @@ func (t *tlsStats) peerCertificate(group string) func(string, *x509.Certificate)
 }
 
 // fill completes out with the TLS state: the counters, the certificates
-// and CRLs of snap's clients (each once, though several blocks may read
-// one file) and each peer's certificate expiry.
+// and CRLs of snap's proxy_ssl and listen ... ssl profiles (each once,
+// though several blocks may read one file) and each peer's certificate
+// expiry.
 func (t *tlsStats) fill(out *metrics.Snapshot, snap *snapshot) {
 	seenCert := map[tlsconf.CertificateFact]bool{}
 	seenCRL := map[tlsconf.CRLFact]bool{}
-	for _, b := range snap.blocks {
-		if b.tls == nil {
-			continue
-		}
-		certs, crls := b.tls.Certificates()
+	add := func(certs []tlsconf.CertificateFact, crls []tlsconf.CRLFact) {
 		for _, c := range certs {
 			if !seenCert[c] {
 				seenCert[c] = true
@@ -118,6 +124,14 @@ func (t *tlsStats) fill(out *metrics.Snapshot, snap *snapshot) {
 				seenCRL[c] = true
 				out.TLS.CRLs = append(out.TLS.CRLs, metrics.CRL{File: c.File, Issuer: c.Issuer, NextUpdate: c.NextUpdate})
 			}
+		}
+	}
+	for _, b := range snap.blocks {
+		if b.tls != nil {
+			add(b.tls.Certificates())
+		}
+		if b.clientTLS != nil {
+			add(b.clientTLS.Certificates())
 		}
 	}
 	t.mu.Lock()

@@ -88,18 +88,25 @@ type loadLoop struct {
 }
 
 func startLoad(addr string) *loadLoop {
+	return startLoadWith(func(w, i int) error {
+		c, err := net.Dial("unix", addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		return echoOnce(c, fmt.Sprintf("worker %d session %d", w, i))
+	})
+}
+
+// startLoadWith runs session(worker, i) from a few workers until stopped
+// (or a bound is reached), counting the sessions that failed.
+func startLoadWith(session func(w, i int) error) *loadLoop {
 	l := &loadLoop{}
 	for w := range 4 {
 		l.wg.Go(func() {
 			for i := 0; i < 20000 && !l.stop.Load(); i++ {
-				msg := fmt.Sprintf("worker %d session %d", w, i)
-				c, err := net.Dial("unix", addr)
-				if err == nil {
-					c.SetDeadline(time.Now().Add(10 * time.Second))
-					err = echoOnce(c, msg)
-					c.Close()
-				}
-				if err != nil {
+				if err := session(w, i); err != nil {
 					l.fail.Add(1)
 					l.firstErr.CompareAndSwap(nil, err)
 					continue

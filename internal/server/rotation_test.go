@@ -114,10 +114,10 @@ events {} stream {
 				t.Fatalf("a session made before the rotations: %v", err)
 			}
 			src := ts.MetricsSnapshot
-			if v := scrape(t, src, "strait_tls_reloads_total", `result="ok"`); v != 3 {
+			if v := scrape(t, src, "strait_tls_reloads_total", `result="ok"`, `side="upstream"`); v != 3 {
 				t.Errorf("ok reloads = %v", v)
 			}
-			if v := scrape(t, src, "strait_tls_reloads_total", `result="error"`); v != 1 {
+			if v := scrape(t, src, "strait_tls_reloads_total", `result="error"`, `side="upstream"`); v != 1 {
 				t.Errorf("failed reloads = %v", v)
 			}
 			if v := scrape(t, src, "strait_tls_certificate_not_after_seconds", `role="client"`,

@@ -56,8 +56,9 @@ type Options struct {
 	// at each reload; limit 0 means unknown, and only worker_connections
 	// bounds sessions then. nil asks the system (Linux only).
 	Descriptors func() (limit, open int)
-	// TLSPollInterval is how often the proxy_ssl files are checked for
-	// changes; zero means tlsconf.DefaultWatchInterval.
+	// TLSPollInterval is how often the TLS files (proxy_ssl_* and those
+	// of listen ... ssl) are checked for changes; zero means
+	// tlsconf.DefaultWatchInterval.
 	TLSPollInterval time.Duration
 	// TLSPollTicks, when set, replaces that ticker (tests).
 	TLSPollTicks <-chan time.Time

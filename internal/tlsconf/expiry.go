@@ -115,8 +115,9 @@ func (l *ExpiryLog) due(key string, now time.Time) bool {
 // ssl profile (served certificates, client CAs) that expire within
 // ExpiryWindow of now or have expired, and its CRLs past nextUpdate.
 func (srv *Server) ExpiryWarnings(now time.Time) []string {
+	certs, crls := srv.Certificates()
 	var out []string
-	for _, n := range expiryNotices(srv.certs, srv.crls, now) {
+	for _, n := range expiryNotices(certs, crls, now) {
 		out = append(out, n.msg)
 	}
 	return out

@@ -95,7 +95,7 @@ func TestExpiryWarnedOnceADay(t *testing.T) {
 	expiry := NewExpiryLog()
 	ticks := make(chan time.Time)
 	opts := WatchOptions{Ticks: ticks, Now: clock.now, Logger: log, Expiry: expiry}
-	stop := NewWatcher([]*Client{c}, opts).Start()
+	stop := NewWatcher([]*Client{c}, nil, opts).Start()
 	defer stop()
 	// Each send returns once the loop has taken the tick, so after two
 	// sends the poll of the first has finished.
@@ -119,7 +119,7 @@ func TestExpiryWarnedOnceADay(t *testing.T) {
 		t.Fatalf("warned %d times on the second day:\n%s", n, buf.String())
 	}
 	stop()
-	stop2 := NewWatcher([]*Client{c}, opts).Start()
+	stop2 := NewWatcher([]*Client{c}, nil, opts).Start()
 	tick()
 	stop2()
 	if n := strings.Count(buf.String(), "[warn]"); n != 2 {

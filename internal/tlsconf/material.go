@@ -35,7 +35,8 @@ type material struct {
 const (
 	RoleClient      = "client"       // the leaf of proxy_ssl_certificate
 	RoleClientChain = "client_chain" // an intermediate sent with it
-	RoleCA          = "ca"           // a certificate of proxy_ssl_trusted_certificate, ssl_client_certificate or ssl_trusted_certificate
+	RoleCA          = "ca"           // a certificate of proxy_ssl_trusted_certificate
+	RoleClientCA    = "client_ca"    // a certificate of ssl_client_certificate or ssl_trusted_certificate
 	RoleServer      = "server"       // the leaf of an ssl_certificate
 	RoleServerChain = "server_chain" // an intermediate sent with it
 )
@@ -44,7 +45,7 @@ const (
 // for expiry metrics and warnings.
 type CertificateFact struct {
 	File     string
-	Role     string // RoleClient, RoleClientChain or RoleCA
+	Role     string // one of the Role constants
 	Subject  string // RFC 2253
 	Serial   string // hexadecimal
 	NotAfter time.Time

@@ -1,6 +1,7 @@
 package tlsconf
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/straitproxy/strait/internal/config"
@@ -15,20 +18,30 @@ import (
 )
 
 // Server is a compiled listen ... ssl profile of one server block: its
-// ssl_* settings mapped onto crypto/tls once, with the certificates, the
-// client trust store, session ticket keys and caches it uses. Safe for
-// concurrent use; built once per configuration load.
+// ssl_* settings mapped onto crypto/tls once, and the material read from
+// files (certificates, client trust store, CRLs, session ticket keys),
+// which Reload may replace while the Server serves. Safe for concurrent
+// use; built once per configuration load.
 type Server struct {
 	settings config.ClientTLS
-	base     *tls.Config // cloned for each handshake
+	files    []string    // what a rotation may replace (serverFilesOf)
+	proto    *tls.Config // settings only; each material clones it
+	level    int         // the security level of ssl_ciphers
 	verify   string      // ssl_verify_client
-	chain    chainVerifier
 	reject   bool
 	timeout  time.Duration
-	sessions *sessions
 	now      func() time.Time
-	certs    []CertificateFact
-	crls     []CRLFact
+	// cache holds the stateful sessions (shared zone or builtin cache),
+	// nil for stateless tickets or none; randomKey encrypts tickets
+	// without ssl_session_ticket_key. Both outlive rotations, so that a
+	// rotation ends only the sessions its new files would refuse.
+	cache     *SessionCache
+	randomKey [32]byte
+	// cur is the material in use. A handshake reads it once, at its
+	// start, and keeps what it read: a rotation never changes a
+	// handshake or session in flight.
+	cur      atomic.Pointer[serverMaterial]
+	reloadMu sync.Mutex // one Reload at a time
 }
 
 // ServerOptions are what a Server needs from its caller.
@@ -51,6 +64,9 @@ func NewServer(s config.ClientTLS, o ServerOptions) (*Server, error) {
 		o.Now = time.Now
 	}
 	srv := &Server{settings: s, verify: s.VerifyClient, reject: s.RejectHandshake, timeout: s.HandshakeTimeout, now: o.Now}
+	if srv.verify == "" {
+		srv.verify = "off"
+	}
 	cfg := &tls.Config{
 		NextProtos:   s.ALPN,
 		KeyLogWriter: o.KeyLog,
@@ -72,21 +88,46 @@ func NewServer(s config.ClientTLS, o ServerOptions) (*Server, error) {
 	if err = applyConfCommands(cfg, s.ConfCommands); err != nil {
 		return nil, errors.New(strings.Replace(err.Error(), "proxy_ssl_conf_command", "ssl_conf_command", 1))
 	}
-	level := securityLevel(s.Ciphers)
-	if err = restrictGroups(cfg, level); err != nil {
+	srv.level = securityLevel(s.Ciphers)
+	if err = restrictGroups(cfg, srv.level); err != nil {
 		return nil, fmt.Errorf("invalid ssl_ciphers %q: %w", s.Ciphers, err)
 	}
-	if cfg.Certificates, err = srv.loadCertificates(level); err != nil {
+	if statefulSessions(s) {
+		srv.cache = o.Cache
+		if srv.cache == nil {
+			srv.cache = NewSessionCache(s.SessionCache.Builtin)
+		}
+	}
+	if _, err := rand.Read(srv.randomKey[:]); err != nil {
 		return nil, err
 	}
-	if err = srv.loadTrust(cfg, level); err != nil {
+	srv.proto = cfg
+	srv.files = serverFilesOf(s)
+	m, err := srv.load()
+	if err != nil {
 		return nil, err
 	}
-	if srv.sessions, err = newSessions(s, o.Cache, cfg, srv.chain.store, o.Now); err != nil {
-		return nil, err
-	}
-	srv.base = cfg
+	srv.cur.Store(m)
 	return srv, nil
+}
+
+// loadServerMaterial reads every file of the profile and checks that
+// they fit together, with the same code at start and on rotation.
+func (srv *Server) loadServerMaterial() (*serverMaterial, error) {
+	m := &serverMaterial{}
+	cfg := srv.proto.Clone()
+	var err error
+	if cfg.Certificates, err = srv.loadCertificates(m); err != nil {
+		return nil, err
+	}
+	if err = srv.loadTrust(m, cfg); err != nil {
+		return nil, err
+	}
+	if m.sessions, err = newSessions(srv.settings, srv.cache, srv.randomKey, cfg, m.chain.store, srv.now); err != nil {
+		return nil, err
+	}
+	m.base = cfg
+	return m, nil
 }
 
 // loadCertificates loads every ssl_certificate/ssl_certificate_key pair.
@@ -94,14 +135,14 @@ func NewServer(s config.ClientTLS, o ServerOptions) (*Server, error) {
 // serves the first certificate the client supports, and OpenSSL, serving
 // by the client's signature algorithm preference, picks ECDSA over RSA
 // for every common client.
-func (srv *Server) loadCertificates(level int) ([]tls.Certificate, error) {
+func (srv *Server) loadCertificates(m *serverMaterial) ([]tls.Certificate, error) {
 	var out []tls.Certificate
 	for _, ck := range srv.settings.Certificates {
 		c, err := loadKeyPairFor("ssl", ck.Certificate, ck.Key, srv.settings.PasswordFile)
 		if err != nil {
 			return nil, err
 		}
-		if leafKeyTooWeak(c.Leaf, level) {
+		if leafKeyTooWeak(c.Leaf, srv.level) {
 			return nil, fmt.Errorf("SSL_CTX_use_certificate(%q) failed (SSL: error:0A00018F:SSL routines::ee key too small)", shown(ck.Certificate))
 		}
 		for i, der := range c.Certificate {
@@ -115,7 +156,7 @@ func (srv *Server) loadCertificates(level int) ([]tls.Certificate, error) {
 			if i > 0 {
 				role = RoleServerChain
 			}
-			srv.certs = append(srv.certs, certificateFact(shown(ck.Certificate), role, x))
+			m.certs = append(m.certs, certificateFact(shown(ck.Certificate), role, x))
 		}
 		out = append(out, *c)
 	}
@@ -134,10 +175,9 @@ func rsaRank(c tls.Certificate) int {
 // ssl_client_certificate (whose names are also sent to clients as
 // acceptable issuers) and ssl_trusted_certificate (not sent), and the
 // CRLs. Only with ssl_verify_client other than off, as nginx.
-func (srv *Server) loadTrust(cfg *tls.Config, level int) error {
+func (srv *Server) loadTrust(m *serverMaterial, cfg *tls.Config) error {
 	s := srv.settings
-	if s.VerifyClient == "off" || s.VerifyClient == "" {
-		srv.verify = "off"
+	if srv.verify == "off" {
 		return nil
 	}
 	// crypto/tls only asks: the verdict is strait's own, after the
@@ -153,7 +193,7 @@ func (srv *Server) loadTrust(cfg *tls.Config, level int) error {
 		cfg.ClientCAs = x509.NewCertPool()
 		for _, c := range certs {
 			cfg.ClientCAs.AddCert(c)
-			srv.certs = append(srv.certs, certificateFact(s.ClientCertificate, RoleCA, c))
+			m.certs = append(m.certs, certificateFact(shown(s.ClientCertificate), RoleClientCA, c))
 		}
 		store = append(store, certs...)
 	}
@@ -163,11 +203,11 @@ func (srv *Server) loadTrust(cfg *tls.Config, level int) error {
 			return err
 		}
 		for _, c := range certs {
-			srv.certs = append(srv.certs, certificateFact(s.TrustedCertificate, RoleCA, c))
+			m.certs = append(m.certs, certificateFact(shown(s.TrustedCertificate), RoleClientCA, c))
 		}
 		store = append(store, certs...)
 	}
-	srv.chain = chainVerifier{store: store, depth: s.VerifyDepth, level: level, purpose: PurposeSSLClient,
+	m.chain = chainVerifier{store: store, depth: s.VerifyDepth, level: srv.level, purpose: PurposeSSLClient,
 		sigs: newSignatureCache(), facts: newFactsCache()}
 	if s.CRL != "" {
 		crls, err := loadCRLs(s.CRL)
@@ -177,9 +217,9 @@ func (srv *Server) loadTrust(cfg *tls.Config, level int) error {
 		if err = checkCRLIssuers(s.CRL, crls, store); err != nil {
 			return err
 		}
-		srv.chain.crls, srv.chain.check = crls, true
+		m.chain.crls, m.chain.check = crls, true
 		for _, crl := range crls {
-			srv.crls = append(srv.crls, CRLFact{File: s.CRL, Issuer: crl.Issuer.String(), NextUpdate: crl.NextUpdate})
+			m.crls = append(m.crls, CRLFact{File: s.CRL, Issuer: crl.Issuer.String(), NextUpdate: crl.NextUpdate})
 		}
 	}
 	return nil
@@ -205,7 +245,3 @@ func applyECDHCurve(cfg *tls.Config, v string) error {
 
 // Timeout is ssl_handshake_timeout.
 func (srv *Server) Timeout() time.Duration { return srv.timeout }
-
-// Certificates describes the certificates and CRLs in use, for expiry
-// metrics and warnings.
-func (srv *Server) Certificates() ([]CertificateFact, []CRLFact) { return srv.certs, srv.crls }

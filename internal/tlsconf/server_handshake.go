@@ -104,18 +104,21 @@ func (srv *Server) Handshake(ctx context.Context, conn net.Conn) (*tls.Conn, *Se
 	if srv.reject {
 		return nil, nil, rejectHandshake(ctx, conn)
 	}
+	// One material for the whole handshake, the verdict included: a
+	// rotation meanwhile is for the handshakes that start after it.
+	m := srv.cur.Load()
 	st := &handshakeState{}
-	cfg := srv.base.Clone()
+	cfg := m.base.Clone()
 	cfg.GetConfigForClient = func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
 		st.ciphers, st.curves = chi.CipherSuites, chi.SupportedCurves
 		return nil, nil
 	}
 	if !cfg.SessionTicketsDisabled {
 		cfg.WrapSession = func(cs tls.ConnectionState, s *tls.SessionState) ([]byte, error) {
-			return srv.sessions.wrap(cfg, st, cs, s)
+			return m.sessions.wrap(cfg, st, cs, s)
 		}
 		cfg.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
-			return srv.sessions.unwrap(cfg, st, identity, cs)
+			return m.sessions.unwrap(cfg, st, identity, cs)
 		}
 	}
 	tc := tls.Server(conn, cfg)
@@ -131,7 +134,7 @@ func (srv *Server) Handshake(ctx context.Context, conn net.Conn) (*tls.Conn, *Se
 	if len(cs.PeerCertificates) > 0 {
 		info.Cert = cs.PeerCertificates[0]
 	}
-	if err := srv.judgeClient(cs.PeerCertificates, info); err != nil {
+	if err := srv.judgeClient(&m.chain, cs.PeerCertificates, info); err != nil {
 		tc.Close()
 		return nil, info, err
 	}
@@ -142,7 +145,7 @@ func (srv *Server) Handshake(ctx context.Context, conn net.Conn) (*tls.Conn, *Se
 // session, following ngx_stream_ssl_handler. It runs on resumed sessions
 // too (with the certificates the session was made with), so a session
 // never outlives a CRL or anchor change.
-func (srv *Server) judgeClient(peer []*x509.Certificate, info *ServerInfo) error {
+func (srv *Server) judgeClient(chain *chainVerifier, peer []*x509.Certificate, info *ServerInfo) error {
 	if srv.verify == "off" {
 		return nil
 	}
@@ -152,7 +155,7 @@ func (srv *Server) judgeClient(peer []*x509.Certificate, info *ServerInfo) error
 		}
 		return nil
 	}
-	code, _ := srv.chain.verify(peer, srv.now())
+	code, _ := chain.verify(peer, srv.now())
 	if code == codeOK {
 		info.Verify = "SUCCESS"
 		return nil

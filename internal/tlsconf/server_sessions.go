@@ -43,20 +43,26 @@ type sessions struct {
 	now     func() time.Time
 }
 
-func newSessions(s config.ClientTLS, shared *SessionCache, cfg *tls.Config, store []*x509.Certificate, now func() time.Time) (*sessions, error) {
+// statefulSessions reports whether s keeps sessions in a cache behind
+// stateful tickets: tickets off with a builtin or shared cache.
+func statefulSessions(s config.ClientTLS) bool {
+	return !s.SessionTickets && (s.SessionCache.Mode == "builtin" || s.SessionCache.Mode == "shared")
+}
+
+// newSessions sets cfg up for resumption under one material: cache is the
+// Server's (nil for stateless tickets), random the ticket key used
+// without ssl_session_ticket_key.
+func newSessions(s config.ClientTLS, cache *SessionCache, random [32]byte, cfg *tls.Config, store []*x509.Certificate, now func() time.Time) (*sessions, error) {
 	ss := &sessions{timeout: s.SessionTimeout, now: now, profile: profileOf(s, cfg.Certificates, store)}
-	stateful := !s.SessionTickets && (s.SessionCache.Mode == "builtin" || s.SessionCache.Mode == "shared")
+	stateful := statefulSessions(s)
 	if !s.SessionTickets && !stateful {
 		cfg.SessionTicketsDisabled = true
 		return ss, nil
 	}
 	if stateful {
-		ss.cache = shared
-		if ss.cache == nil {
-			ss.cache = NewSessionCache(s.SessionCache.Builtin)
-		}
+		ss.cache = cache
 	}
-	keys, err := ticketKeys(s.SessionTicketKeys)
+	keys, err := ticketKeys(s.SessionTicketKeys, random)
 	if err != nil {
 		return nil, err
 	}
@@ -71,15 +77,12 @@ func newSessions(s config.ClientTLS, shared *SessionCache, cfg *tls.Config, stor
 // ticket format differs from OpenSSL's, so each file is hashed into one
 // Go key: tickets never pass between nginx and strait, but the files'
 // roles stay (the first encrypts, all decrypt) and the same files give
-// the same keys across reloads and processes. Without files, one random
-// key.
-func ticketKeys(files []string) ([][32]byte, error) {
+// the same keys across reloads, rotations and processes. Without files,
+// random: the Server's key, made once, so that rotating its certificates
+// does not change it.
+func ticketKeys(files []string, random [32]byte) ([][32]byte, error) {
 	if len(files) == 0 {
-		var k [32]byte
-		if _, err := rand.Read(k[:]); err != nil {
-			return nil, err
-		}
-		return [][32]byte{k}, nil
+		return [][32]byte{random}, nil
 	}
 	var keys [][32]byte
 	for _, f := range files {

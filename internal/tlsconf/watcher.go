@@ -14,8 +14,9 @@ import (
 // DefaultWatchInterval is how often a Watcher looks at the files.
 const DefaultWatchInterval = 5 * time.Second
 
-// A Watcher polls the files of a configuration's Clients and reloads a
-// Client when its files change; it also logs expiry warnings.
+// A Watcher polls the files of a configuration's Clients (proxy_ssl_*)
+// and Servers (listen ... ssl) and reloads one when its files change; it
+// also logs expiry warnings for both.
 //
 // It polls rather than using inotify (fsnotify): certificates are
 // replaced by renaming over the old file, by writing it in place, or, in
@@ -43,25 +44,52 @@ type WatchOptions struct {
 	// Logger receives reload errors and notices and expiry warnings; nil
 	// discards them.
 	Logger *slog.Logger
-	// OnReload is called once per changed set of files with the
-	// outcome: nil error on success.
-	OnReload func(files []string, err error)
+	// OnReload is called once per changed set of files with its side
+	// and the outcome: nil error on success.
+	OnReload func(side Side, files []string, err error)
 	// Expiry remembers which expiry warnings were logged today; nil
 	// gives the Watcher one of its own.
 	Expiry *ExpiryLog
 }
 
-// watchGroup is the Clients that read the same files (server blocks
-// sharing their proxy_ssl_* files), reloaded together and reported once.
+// Side tells which TLS profile a set of files belongs to.
+type Side string
+
+const (
+	// SideUpstream is the proxy_ssl_* files of a Client.
+	SideUpstream Side = "upstream"
+	// SideClient is the ssl_* files of a listen ... ssl Server.
+	SideClient Side = "client"
+)
+
+// directives names a side's files in the error log, in the words of the
+// directives that name them.
+func (s Side) directives() string {
+	if s == SideClient {
+		return "ssl"
+	}
+	return "proxy_ssl"
+}
+
+// watched is what a Watcher reloads: a Client or a Server.
+type watched interface {
+	Reload() error
+	Certificates() ([]CertificateFact, []CRLFact)
+	loadedStamp() stamp
+}
+
+// watchGroup is the profiles of one side that read the same files (server
+// blocks sharing their files), reloaded together and reported once.
 type watchGroup struct {
+	side    Side
 	files   []string
-	clients []*Client
+	members []watched
 	loaded  stamp // the files' state when last loaded (or tried)
 	seen    stamp // the files' state at the previous poll
 }
 
-// NewWatcher prepares a watcher over clients; Start runs it.
-func NewWatcher(clients []*Client, o WatchOptions) *Watcher {
+// NewWatcher prepares a watcher over clients and servers; Start runs it.
+func NewWatcher(clients []*Client, servers []*Server, o WatchOptions) *Watcher {
 	if o.Interval <= 0 {
 		o.Interval = DefaultWatchInterval
 	}
@@ -72,27 +100,33 @@ func NewWatcher(clients []*Client, o WatchOptions) *Watcher {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.OnReload == nil {
-		o.OnReload = func([]string, error) {}
+		o.OnReload = func(Side, []string, error) {}
 	}
 	if o.Expiry == nil {
 		o.Expiry = NewExpiryLog()
 	}
 	w := &Watcher{opts: o}
 	byFiles := map[string]*watchGroup{}
-	for _, c := range clients {
-		if len(c.files) == 0 {
-			continue
+	add := func(side Side, files []string, m watched) {
+		if len(files) == 0 {
+			return
 		}
-		key := strings.Join(c.files, "\x00")
+		key := string(side) + "\x00" + strings.Join(files, "\x00")
 		g := byFiles[key]
 		if g == nil {
-			g = &watchGroup{files: c.files, loaded: c.loadedStamp()}
+			g = &watchGroup{side: side, files: files, loaded: m.loadedStamp()}
 			byFiles[key] = g
 			w.groups = append(w.groups, g)
-		} else if !g.loaded.equal(c.loadedStamp()) {
+		} else if !g.loaded.equal(m.loadedStamp()) {
 			g.loaded = nil // loaded at different moments: reload all once settled
 		}
-		g.clients = append(g.clients, c)
+		g.members = append(g.members, m)
+	}
+	for _, c := range clients {
+		add(SideUpstream, c.files, c)
+	}
+	for _, srv := range servers {
+		add(SideClient, srv.files, srv)
 	}
 	return w
 }
@@ -144,19 +178,19 @@ func (w *Watcher) Poll() {
 		changed := now.changed(g.loaded, g.files)
 		g.loaded = now // tried once per change, whatever the outcome
 		var err error
-		for _, c := range g.clients {
-			if err = c.Reload(); err != nil {
+		for _, m := range g.members {
+			if err = m.Reload(); err != nil {
 				break
 			}
 		}
-		w.opts.OnReload(g.files, err)
+		w.opts.OnReload(g.side, g.files, err)
 		var msg string
 		level := errlog.LevelNotice
 		if err != nil {
 			level = errlog.LevelError
-			msg = fmt.Sprintf("%v while reloading changed proxy_ssl files, the previous ones stay in use", err)
+			msg = fmt.Sprintf("%v while reloading changed %s files, the previous ones stay in use", err, g.side.directives())
 		} else {
-			msg = "reloaded proxy_ssl files after a change of " + quoteList(changed)
+			msg = "reloaded " + g.side.directives() + " files after a change of " + quoteList(changed)
 		}
 		if !logged[msg] {
 			logged[msg] = true
@@ -171,8 +205,8 @@ func (w *Watcher) Poll() {
 func (w *Watcher) warnExpiry() {
 	now := w.opts.Now()
 	for _, g := range w.groups {
-		for _, c := range g.clients {
-			certs, crls := c.Certificates()
+		for _, m := range g.members {
+			certs, crls := m.Certificates()
 			for _, n := range expiryNotices(certs, crls, now) {
 				if w.opts.Expiry.due(n.key, now) {
 					w.opts.Logger.Log(context.Background(), errlog.LevelWarn, n.msg)

@@ -19,7 +19,7 @@ type reloadRecorder struct {
 	errs []error
 }
 
-func (r *reloadRecorder) record(_ []string, err error) {
+func (r *reloadRecorder) record(_ Side, _ []string, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.errs = append(r.errs, err)
@@ -65,7 +65,7 @@ func TestRotationWithoutReload(t *testing.T) {
 			c := newClient(t, settingsIn(d), "backend")
 			log, buf := testLogger()
 			var rec reloadRecorder
-			w := NewWatcher([]*Client{c}, WatchOptions{Logger: log, OnReload: rec.record})
+			w := NewWatcher([]*Client{c}, nil, WatchOptions{Logger: log, OnReload: rec.record})
 
 			for round := range 2 {
 				if info, err := connect(t, c, srv.addr); err != nil || info.Reused != (round == 1) {
@@ -151,7 +151,7 @@ func TestRotatedTrustVerifiesNewHandshakes(t *testing.T) {
 	d := testpki.NewFileDir(t, testpki.ByRename)
 	d.Write(map[string][]byte{"ca.crt": testpki.PEMCerts(chain.Root.Cert)})
 	c := newClient(t, verifying(d.Path("ca.crt"), 1), "backend")
-	w := NewWatcher([]*Client{c}, WatchOptions{})
+	w := NewWatcher([]*Client{c}, nil, WatchOptions{})
 	for round := range 2 {
 		if info, err := connect(t, c, srv.addr); err != nil || info.Reused != (round == 1) {
 			t.Fatalf("round %d: %+v, %v", round, info, err)
@@ -174,7 +174,7 @@ func TestWatcherWaitsForFilesToSettle(t *testing.T) {
 	d.Write(pkiFiles(t, leaf, []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
 	c := newClient(t, settingsIn(d), "backend")
 	var rec reloadRecorder
-	w := NewWatcher([]*Client{c}, WatchOptions{OnReload: rec.record})
+	w := NewWatcher([]*Client{c}, nil, WatchOptions{OnReload: rec.record})
 	full := testpki.PEMCerts(root.Cert)
 	d.Write(map[string][]byte{"ca.crt": full[:len(full)/2]}) // half written
 	w.Poll()
@@ -198,7 +198,7 @@ func TestWatcherSharesAGroup(t *testing.T) {
 	a, b := newClient(t, settingsIn(d), "a"), newClient(t, settingsIn(d), "b")
 	log, buf := testLogger()
 	var rec reloadRecorder
-	w := NewWatcher([]*Client{a, b}, WatchOptions{OnReload: rec.record, Logger: log})
+	w := NewWatcher([]*Client{a, b}, nil, WatchOptions{OnReload: rec.record, Logger: log})
 	d.Write(map[string][]byte{"client.key": []byte("not a key")})
 	w.Poll()
 	w.Poll()
@@ -221,7 +221,7 @@ func TestWatcherRunsOnTicksAndStops(t *testing.T) {
 	c := newClient(t, settingsIn(d), "backend")
 	ticks := make(chan time.Time)
 	var rec reloadRecorder
-	stop := NewWatcher([]*Client{c}, WatchOptions{Ticks: ticks, OnReload: rec.record}).Start()
+	stop := NewWatcher([]*Client{c}, nil, WatchOptions{Ticks: ticks, OnReload: rec.record}).Start()
 	defer stop()
 	fresh := root.Issue(t, testpki.Spec{CommonName: "fresh", Client: true})
 	d.Write(pkiFiles(t, fresh, []*x509.Certificate{root.Cert}, root.CRL(t, testpki.CRLSpec{})))
