@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/straitproxy/strait/internal/accesslog"
@@ -95,6 +96,7 @@ func (h *Handler) ServeUDP(ctx context.Context, ds *DatagramSession) {
 // udpUpstream is the connected socket of a session's peer.
 type udpUpstream struct {
 	conn  udpConn
+	rc    syscall.RawConn // conn's, for the flow's reads and writes
 	peer  *upstream.Peer
 	sel   *upstream.Selection
 	start time.Time
@@ -130,12 +132,12 @@ func (h *Handler) connectUDP(ctx context.Context, ds *DatagramSession) (*udpUpst
 		}
 		t0 := h.now()
 		att := accesslog.Attempt{Addr: peer.Addr}
-		conn, err := h.dialUDP(ctx, peer.Addr, local)
+		conn, rc, err := h.dialUDP(ctx, peer.Addr, local)
 		if err == nil {
 			sel.Connected(peer)
 			att.Connected, att.ConnectTime = true, h.now().Sub(t0)
 			rec.Attempts = append(rec.Attempts, att)
-			return &udpUpstream{conn: conn, peer: peer, sel: sel, start: t0}, true
+			return &udpUpstream{conn: conn, rc: rc, peer: peer, sel: sel, start: t0}, true
 		}
 		rec.Attempts = append(rec.Attempts, att)
 		if ctx.Err() != nil {

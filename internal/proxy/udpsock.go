@@ -19,8 +19,21 @@ type udpConn interface {
 }
 
 // dialUDP connects a UDP socket to addr from local (proxy_bind; nil: the
-// system's choice).
-func (h *Handler) dialUDP(ctx context.Context, addr string, local *net.TCPAddr) (udpConn, error) {
+// system's choice), and returns it with its RawConn.
+func (h *Handler) dialUDP(ctx context.Context, addr string, local *net.TCPAddr) (udpConn, syscall.RawConn, error) {
+	c, err := h.openUDPConn(ctx, addr, local)
+	if err != nil {
+		return nil, nil, err
+	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, rc, nil
+}
+
+func (h *Handler) openUDPConn(ctx context.Context, addr string, local *net.TCPAddr) (udpConn, error) {
 	if h.Dial == nil {
 		if c, ok, err := openUDP(addr, local); ok {
 			return c, err

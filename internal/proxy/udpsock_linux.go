@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -97,4 +98,33 @@ func socketLocalText(c udpConn) string {
 		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port)).String()
 	}
 	return ""
+}
+
+// recvDatagram and sendDatagram are read(2) and write(2) on a session's
+// non-blocking socket. They never block, so they skip the scheduler
+// hand-off of syscall.Syscall: with a system call or more per datagram,
+// that hand-off kept the runtime's sysmon waking every 20 us to retake
+// processors. p may be empty: a datagram can be.
+func recvDatagram(fd int, p []byte) (int, error) {
+	for {
+		n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		if errno == 0 {
+			return int(n), nil
+		}
+		if errno != unix.EINTR {
+			return 0, errno
+		}
+	}
+}
+
+func sendDatagram(fd int, p []byte) (int, error) {
+	for {
+		n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		if errno == 0 {
+			return int(n), nil
+		}
+		if errno != unix.EINTR {
+			return 0, errno
+		}
+	}
 }
