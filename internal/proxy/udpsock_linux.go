@@ -52,8 +52,10 @@ func openUDP(addr string, local *net.TCPAddr) (c udpConn, ok bool, err error) {
 }
 
 // bindLocal binds fd to proxy_bind's address. As nginx does on Linux, a
-// fixed port gets SO_REUSEADDR, so that every session can bind it: each
-// is connected to its peer, and the kernel tells their answers apart.
+// fixed port gets SO_REUSEADDR, so that a second session can bind it
+// while the first is open. The kernel tells their answers apart only by
+// the peer each socket is connected to: two sessions to one peer through
+// one fixed port would share answers, in nginx as in strait.
 func bindLocal(fd, family int, local *net.TCPAddr) error {
 	if local == nil {
 		return nil
