@@ -3,9 +3,10 @@ package proxy
 import (
 	"context"
 	"errors"
-	"github.com/straitproxy/strait/internal/config"
+	"log/slog"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/straitproxy/strait/internal/accesslog"
@@ -67,7 +68,9 @@ func (h *Handler) ServeUDP(ctx context.Context, ds *DatagramSession) {
 		}
 		return
 	}
-	ds.Log.Info("udp proxy " + up.conn.LocalAddr().String() + " connected to " + up.peer.Addr)
+	if ds.Log.Enabled(ctx, slog.LevelInfo) {
+		ds.Log.Info("udp proxy " + udpLocalText(up.conn) + " connected to " + up.peer.Addr)
+	}
 	f := newUDPFlow(h, ds, up)
 	f.run(ctx)
 	up.conn.Close()
@@ -92,7 +95,8 @@ func (h *Handler) ServeUDP(ctx context.Context, ds *DatagramSession) {
 
 // udpUpstream is the connected socket of a session's peer.
 type udpUpstream struct {
-	conn  *net.UDPConn
+	conn  udpConn
+	rc    syscall.RawConn // conn's, for the flow's reads and writes
 	peer  *upstream.Peer
 	sel   *upstream.Selection
 	start time.Time
@@ -112,6 +116,7 @@ func (h *Handler) connectUDP(ctx context.Context, ds *DatagramSession) (*udpUpst
 		sel.SetKey(h.HashKey.Append(nil, rec))
 	}
 	sel.LimitTries(h.Proxy.NextUpstreamTries)
+	local, _ := h.localAddr(ds.Session).(*net.TCPAddr)
 	start := h.now()
 	attrs := func(peer string) []any {
 		return append(ds.ClientAttrs(), "action", actionConnecting, "upstream", peer)
@@ -127,12 +132,12 @@ func (h *Handler) connectUDP(ctx context.Context, ds *DatagramSession) (*udpUpst
 		}
 		t0 := h.now()
 		att := accesslog.Attempt{Addr: peer.Addr}
-		conn, err := h.dialUDP(ctx, peer.Addr)
+		conn, rc, err := h.dialUDP(ctx, peer.Addr, local)
 		if err == nil {
 			sel.Connected(peer)
 			att.Connected, att.ConnectTime = true, h.now().Sub(t0)
 			rec.Attempts = append(rec.Attempts, att)
-			return &udpUpstream{conn: conn, peer: peer, sel: sel, start: t0}, true
+			return &udpUpstream{conn: conn, rc: rc, peer: peer, sel: sel, start: t0}, true
 		}
 		rec.Attempts = append(rec.Attempts, att)
 		if ctx.Err() != nil {
@@ -155,31 +160,6 @@ func (h *Handler) connectUDP(ctx context.Context, ds *DatagramSession) (*udpUpst
 			return nil, false
 		}
 	}
-}
-
-func (h *Handler) dialUDP(ctx context.Context, addr string) (*net.UDPConn, error) {
-	var c net.Conn
-	var err error
-	if h.Dial != nil {
-		c, err = h.Dial(ctx, "udp", addr)
-	} else {
-		d := net.Dialer{}
-		if h.Proxy.Bind != "" {
-			if a := config.ParseLocalAddr(h.Proxy.Bind); a != nil {
-				d.LocalAddr = &net.UDPAddr{IP: a.IP, Port: a.Port}
-			}
-		}
-		c, err = d.DialContext(ctx, "udp", addr)
-	}
-	if err != nil {
-		return nil, err
-	}
-	uc, ok := c.(*net.UDPConn)
-	if !ok {
-		c.Close()
-		return nil, errors.New("dialer returned a " + c.LocalAddr().Network() + " connection for udp")
-	}
-	return uc, nil
 }
 
 // udpCounts formats nginx's "packets from/to client:R/S, bytes from/to

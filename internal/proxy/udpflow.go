@@ -209,7 +209,15 @@ func (f *udpFlow) complete() bool {
 // left by an earlier datagram) ends the session with status 200 and
 // counts against the peer, as nginx finalizes it.
 func (f *udpFlow) sendUpstream(b []byte) bool {
-	n, err := f.up.conn.Write(b)
+	var n int
+	var werr error
+	err := f.up.rc.Write(func(fd uintptr) bool {
+		n, werr = sendDatagram(int(fd), b)
+		return werr != syscall.EAGAIN
+	})
+	if err == nil && werr != nil {
+		err = os.NewSyscallError("write", werr)
+	}
 	f.toUpstream += int64(n)
 	if err != nil {
 		f.ds.Log.Error("sendmsg() failed "+errnoOr(err), f.attrs(actionSendingUpstream)...)
@@ -240,10 +248,7 @@ func errnoOr(err error) string {
 // longer datagram is truncated to the buffer, as nginx's recv() does.
 func (f *udpFlow) read() {
 	defer close(f.readerDone)
-	rc, err := f.up.conn.SyscallConn()
-	if err != nil {
-		return
-	}
+	rc := f.up.rc
 	size := f.bufferSize()
 	var received int64
 	for {
@@ -255,12 +260,7 @@ func (f *udpFlow) read() {
 		err := rc.Read(func(fd uintptr) bool {
 			bp := f.getBuf(size)
 			defer f.putBuf(bp)
-			for {
-				n, rerr = syscall.Read(int(fd), *bp)
-				if rerr != syscall.EINTR {
-					break
-				}
-			}
+			n, rerr = recvDatagram(int(fd), *bp)
 			if rerr == syscall.EAGAIN {
 				return false
 			}
