@@ -173,7 +173,10 @@ func runNginxUnix(t *testing.T, dir, text, sock string) {
 		t.Fatalf("nginx is installed without its stream module: %v", err)
 	}
 	conf := filepath.Join(dir, "nginx.conf")
-	text = "load_module " + nginxStreamModule + ";\nevents {}\n" + text
+	if !strings.Contains(text, "events") {
+		text = "events {}\n" + text
+	}
+	text = "load_module " + nginxStreamModule + ";\n" + text
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -6,12 +6,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -190,41 +187,11 @@ func askAll(t *testing.T, sock string, keys []string) []string {
 // strait and checks that realip, split_clients, geo (networks, a source
 // variable, ranges), set and return give every key the same reply.
 func TestModulesAgreeWithNginx(t *testing.T) {
-	nginx := straittest.Tool(t, "/usr/sbin/nginx")
-	if _, err := os.Stat(nginxStreamModule); err != nil {
-		t.Fatalf("nginx is installed without its stream module: %v", err)
-	}
 	keys := modulesKeys(10000)
 
 	ngxDir := t.TempDir()
 	ngxSock := filepath.Join(ngxDir, "n.sock")
-	conf := filepath.Join(ngxDir, "nginx.conf")
-	text := "load_module " + nginxStreamModule + ";\n" + strings.ReplaceAll(modulesConfig, "{{sock}}", ngxSock)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(nginx, "-e", "stderr", "-p", ngxDir+"/", "-c", conf,
-		"-g", "daemon off; master_process off; pid "+filepath.Join(ngxDir, "nginx.pid")+";")
-	stderr := &straittest.LockedBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("nginx stderr:\n%s", stderr.String())
-		}
-	}()
-	waitFor(t, "nginx to listen", func() bool {
-		c, err := net.Dial("unix", ngxSock)
-		if err != nil {
-			return false
-		}
-		c.Close()
-		return true
-	})
+	runNginxUnix(t, ngxDir, strings.ReplaceAll(modulesConfig, "{{sock}}", ngxSock), ngxSock)
 	ngxReplies := askAll(t, ngxSock, keys)
 
 	stDir := t.TempDir()
