@@ -2,7 +2,6 @@ package process
 
 import (
 	"bytes"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestSystemdNotify runs strait as a Type=notify unit would: with
@@ -19,23 +17,7 @@ import (
 // (also a failed one) and STOPPING=1 when told to stop.
 func TestSystemdNotify(t *testing.T) {
 	dir := t.TempDir()
-	sock := filepath.Join(dir, "notify")
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	read := func() string {
-		t.Helper()
-		// The deadline only turns a missing notification into a failure.
-		c.SetReadDeadline(time.Now().Add(20 * time.Second))
-		buf := make([]byte, 4096)
-		n, err := c.Read(buf)
-		if err != nil {
-			t.Fatalf("waiting for a notification: %v", err)
-		}
-		return string(buf[:n])
-	}
+	sock, read := notifySocket(t, dir)
 
 	pidFile := filepath.Join(dir, "strait.pid")
 	conf := filepath.Join(dir, "strait.conf")

@@ -2,13 +2,11 @@ package process
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // Under Type=notify the main process changes in a binary upgrade: the new
@@ -17,22 +15,7 @@ import (
 // MAINPID= once it serves; the new one then reports its reloads.
 func TestUpgradeHandsMainPIDToSystemd(t *testing.T) {
 	dir := t.TempDir()
-	sock := filepath.Join(dir, "notify")
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	read := func() string {
-		t.Helper()
-		c.SetReadDeadline(time.Now().Add(20 * time.Second)) // turns a missing notification into a failure
-		buf := make([]byte, 4096)
-		n, err := c.Read(buf)
-		if err != nil {
-			t.Fatalf("waiting for a notification: %v", err)
-		}
-		return string(buf[:n])
-	}
+	sock, read := notifySocket(t, dir)
 	pidFile := filepath.Join(dir, "strait.pid")
 	conf := filepath.Join(dir, "strait.conf")
 	writeConf(t, conf, "pid "+pidFile+";\nerror_log "+filepath.Join(dir, "error.log")+" info;\nstream {\n}\n")
