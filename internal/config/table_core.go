@@ -46,8 +46,8 @@ func coreDirectives() []Directive {
 		{Name: "server_name", Contexts: CtxServer, Args: Arg1More, Syntax: "name ...", Default: `""`, Module: modStreamCore,
 			Doc:   "Names of the server, chosen among the blocks sharing a listen address by the SNI name: of the TLS handshake on listen ... ssl, else of ssl_preread (nginx 1.25.5); exact, *.example.com, .example.com, www.example.*, ~regex with captures; docs/client-tls.md.",
 			multi: true, Set: setServerName},
-		notYet("server_names_hash_bucket_size", CtxStream, Arg1, "size", "32|64|128", modStreamCore, "Bucket size of the server names hash table."),
-		notYet("server_names_hash_max_size", CtxStream, Arg1, "size", "512", modStreamCore, "Maximum size of the server names hash table."),
+		ignored("server_names_hash_bucket_size", CtxStream, Arg1, "size", "32|64|128", modStreamCore, "Bucket size of the server names hash table."),
+		ignored("server_names_hash_max_size", CtxStream, Arg1, "size", "512", modStreamCore, "Maximum size of the server names hash table."),
 	}
 }
 
