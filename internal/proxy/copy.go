@@ -66,12 +66,23 @@ type pipeState struct {
 	cancel context.CancelFunc
 }
 
+// What Engine.onEngine did with a session.
+const (
+	engineNo    = iota // not taken: the goroutine engine carries it
+	engineDone         // carried to its end
+	engineAsync        // taken; the loops call the session's finish when it ends
+)
+
 // pastDeadline interrupts blocked reads at once.
 var pastDeadline = time.Unix(1, 0)
 
-// pipe copies bytes both ways until the session ends. The calling goroutine
-// carries client->upstream; one more goroutine carries the other way.
-func (h *Handler) pipe(ctx context.Context, s *Session, up *upstreamConn) pipeResult {
+// pipe copies bytes both ways until the session ends, then calls then
+// with the outcome. The calling goroutine carries client->upstream; one
+// more goroutine carries the other way. With done set, a session the
+// event loops take goes on without the calling goroutine: pipe returns
+// true at once, and then and done run later on another goroutine.
+// Otherwise then has run when pipe returns false, and done is not called.
+func (h *Handler) pipe(ctx context.Context, s *Session, up *upstreamConn, then func(pipeResult), done func()) bool {
 	p := &pipeState{
 		client: s.Client, upConn: up.conn, upRaw: up.raw,
 		halfClose: h.Proxy.HalfClose, buffers: h.Buffers,
@@ -122,21 +133,41 @@ func (h *Handler) pipe(ctx context.Context, s *Session, up *upstreamConn) pipeRe
 			upFlow.err, upFlow.writeErr, prereadOK = err, true, false
 		}
 	}
-	if !(prereadOK && p.cancel == nil && h.Engine.onEngine(ctx, p, upFlow, downFlow)) {
-		p.startIdleTimer()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			p.run(downFlow, upFlow)
-		}()
-		if prereadOK {
-			p.run(upFlow, downFlow)
-		} else {
-			p.finish(upFlow, downFlow)
+	var later func()
+	if done != nil {
+		later = func() {
+			then(p.result(up, upFlow, downFlow))
+			done()
 		}
-		<-done
 	}
+	if prereadOK && p.cancel == nil {
+		switch h.Engine.onEngine(ctx, p, upFlow, downFlow, later) {
+		case engineAsync:
+			return true
+		case engineDone:
+			then(p.result(up, upFlow, downFlow))
+			return false
+		}
+	}
+	p.startIdleTimer()
+	downDone := make(chan struct{})
+	go func() {
+		defer close(downDone)
+		p.run(downFlow, upFlow)
+	}()
+	if prereadOK {
+		p.run(upFlow, downFlow)
+	} else {
+		p.finish(upFlow, downFlow)
+	}
+	<-downDone
+	then(p.result(up, upFlow, downFlow))
+	return false
+}
 
+// result closes the upstream once both flows have ended and sums up the
+// session for the logs.
+func (p *pipeState) result(up *upstreamConn, upFlow, downFlow *flow) pipeResult {
 	if p.timer != nil {
 		p.timer.Stop()
 	}

@@ -28,36 +28,90 @@ import (
 // A session moves onto a loop once both of its sockets are connected:
 // the descriptors are duplicated and the net.Conns closed, which takes
 // them out of the runtime's poller (a socket registered with both would
-// wake both). The session's goroutine then waits, parked, until the loop
-// ends the session and hands back what the access and error logs need.
+// wake both). When the caller can finish the session from a callback, its
+// goroutine then returns, so an idle session holds no stack: the loop
+// hands the callback to the finishers once the session ends. A caller
+// without one waits, parked, until the loop ends the session.
 type Engine struct {
 	loops []*loop
 	next  uint32
 	mu    sync.Mutex // guards next
 	wg    sync.WaitGroup
+	fin   finishers
+}
+
+// finishers run sessions' finish callbacks off the loops, so that a loop
+// never waits on what they do (access log writes, which may block on a
+// file or a full pipe). At most max goroutines run them, and they exit
+// once nothing is queued: an idle engine keeps none.
+type finishers struct {
+	mu      sync.Mutex
+	queue   []func()
+	running int
+	max     int
+	wg      sync.WaitGroup
+}
+
+// add queues fn; it never blocks, so a loop can call it.
+func (f *finishers) add(fn func()) {
+	f.mu.Lock()
+	f.queue = append(f.queue, fn)
+	start := f.running < f.max
+	if start {
+		f.running++
+	}
+	f.mu.Unlock()
+	if start {
+		f.wg.Go(f.work)
+	}
+}
+
+func (f *finishers) work() {
+	for {
+		f.mu.Lock()
+		if len(f.queue) == 0 {
+			f.queue = nil
+			f.running--
+			f.mu.Unlock()
+			return
+		}
+		fn := f.queue[0]
+		f.queue[0] = nil
+		f.queue = f.queue[1:]
+		f.mu.Unlock()
+		fn()
+	}
 }
 
 // NewEngine starts n event loops (at least one).
 func NewEngine(n int) (*Engine, error) {
 	e := &Engine{}
+	e.fin.max = max(n, minFinishers)
 	for range max(n, 1) {
 		l, err := newLoop()
 		if err != nil {
 			e.Close()
 			return nil, err
 		}
+		l.finishers = &e.fin
 		e.loops = append(e.loops, l)
 		e.wg.Go(l.run)
 	}
 	return e, nil
 }
 
-// Close ends the loops; sessions still on them are cut.
+// minFinishers lets a few sessions finish at once even on one processor:
+// one slow access log write should not hold up every other session's.
+const minFinishers = 4
+
+// Close ends the loops; sessions still on them are cut, and their
+// finish callbacks have run when it returns.
 func (e *Engine) Close() {
 	for _, l := range e.loops {
 		l.post(loopReq{kind: reqStop})
 	}
 	e.wg.Wait()
+	e.fin.wg.Wait()
 	for _, l := range e.loops {
 		l.file.Close()
 		unix.Close(l.efd)
@@ -94,6 +148,8 @@ type loop struct {
 	mu    sync.Mutex
 	queue []loopReq
 	woken bool // an eventfd write is pending
+
+	finishers *finishers // the engine's: they run ended sessions' finish
 
 	sessions []*esession // by slot; nil when free
 	free     []int32

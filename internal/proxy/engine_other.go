@@ -18,4 +18,4 @@ func NewEngine(int) (*Engine, error) {
 // Close does nothing.
 func (e *Engine) Close() {}
 
-func (e *Engine) onEngine(context.Context, *pipeState, *flow, *flow) bool { return false }
+func (e *Engine) onEngine(context.Context, *pipeState, *flow, *flow, func()) int { return engineNo }

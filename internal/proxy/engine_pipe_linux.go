@@ -11,44 +11,46 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// onEngine carries a plain session on e until it ends and reports
-// whether it did; false leaves both connections untouched for the
-// goroutine engine.
-func (e *Engine) onEngine(ctx context.Context, p *pipeState, up, down *flow) bool {
+// onEngine carries a plain session on e. With finish nil it waits for
+// the session's end (engineDone); otherwise it returns at once
+// (engineAsync) and a finisher goroutine calls finish once the session
+// has ended, so that an idle session holds no goroutine and its stack.
+// engineNo leaves both connections untouched for the goroutine engine.
+func (e *Engine) onEngine(ctx context.Context, p *pipeState, up, down *flow, finish func()) int {
 	if e == nil {
-		return false
+		return engineNo
 	}
 	if _, ok := p.client.(*net.TCPConn); !ok {
-		return false
+		return engineNo
 	}
 	if _, ok := p.upRaw.(*net.TCPConn); !ok {
-		return false
+		return engineNo
 	}
 	var tc *tls.Conn
 	var ts *tlsSocket
 	if p.upConn != p.upRaw {
 		var ok bool
 		if tc, ok = p.upConn.(*tls.Conn); !ok {
-			return false
+			return engineNo
 		}
 		if ts, ok = tc.NetConn().(*tlsSocket); !ok {
-			return false
+			return engineNo
 		}
 	}
 	cfd, err := dupSocket(p.client)
 	if err != nil {
-		return false
+		return engineNo
 	}
 	ufd, err := dupSocket(p.upRaw)
 	if err != nil {
 		unix.Close(cfd)
-		return false
+		return engineNo
 	}
 	// The loop owns the duplicates; closing the net.Conns takes the
 	// sockets out of the runtime's poller.
 	p.client.Close()
 	p.upRaw.Close()
-	s := &esession{fds: [2]int{cfd, ufd}, p: p, loop: e.pick(), slot: -1, done: make(chan struct{}), up: tc, upTS: ts}
+	s := &esession{fds: [2]int{cfd, ufd}, p: p, loop: e.pick(), slot: -1, up: tc, upTS: ts}
 	s.dirs[sideClient] = edir{f: up, writable: true}
 	s.dirs[sideUpstream] = edir{f: down, writable: true}
 	if ts != nil {
@@ -57,11 +59,24 @@ func (e *Engine) onEngine(ctx context.Context, p *pipeState, up, down *flow) boo
 		// socket event will announce: look once.
 		s.dirs[sideUpstream].readable = true
 	}
-	stop := context.AfterFunc(ctx, func() { s.loop.post(loopReq{kind: reqCancel, s: s}) })
+	cancel := func() { s.loop.post(loopReq{kind: reqCancel, s: s}) }
+	if finish != nil {
+		// Set before the session reaches the loop (post orders the two).
+		var stop func() bool
+		s.finish = func() {
+			stop()
+			finish()
+		}
+		stop = context.AfterFunc(ctx, cancel)
+		s.loop.post(loopReq{kind: reqAdd, s: s})
+		return engineAsync
+	}
+	s.done = make(chan struct{})
+	stop := context.AfterFunc(ctx, cancel)
 	s.loop.post(loopReq{kind: reqAdd, s: s})
 	<-s.done
 	stop()
-	return true
+	return engineDone
 }
 
 // startTimer arms the session's proxy_timeout, from the loop.

@@ -30,7 +30,10 @@ type esession struct {
 	why    int // endEOF, endError, endCancel, endTimeout
 	last   time.Time
 	timer  *time.Timer
+	// done is closed when the session ends, for a caller that waits;
+	// otherwise finish is handed to the engine's finishers.
 	done   chan struct{}
+	finish func()
 }
 
 const (
@@ -396,7 +399,7 @@ func (s *esession) checkIdle(l *loop) {
 }
 
 // end closes the session's sockets, gives back what it holds and wakes
-// its goroutine.
+// its goroutine or has its finish run.
 func (s *esession) end(_ *loop, why int) {
 	if s.ended {
 		return
@@ -436,7 +439,12 @@ func (s *esession) end(_ *loop, why int) {
 		}
 	}
 	s.loop.release(s)
-	close(s.done)
+	if s.done != nil {
+		close(s.done)
+		return
+	}
+	s.loop.finishers.add(s.finish)
+	s.finish = nil
 }
 
 // readTLS decrypts what the upstream sent into buf, record after record,

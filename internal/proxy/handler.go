@@ -138,10 +138,22 @@ func (h *Handler) now() time.Time {
 // is cancelled (which cuts the session). It closes s.Client and fills
 // s.Record.
 func (h *Handler) Serve(ctx context.Context, s *Session) {
+	h.serve(ctx, s, nil)
+}
+
+// ServeAsync is Serve for a caller that can finish the session from a
+// callback. It returns true when the session goes on without the calling
+// goroutine (the event loops carry it, and an idle session then holds no
+// goroutine): done is called later, from another goroutine, once the
+// session has ended as Serve would have returned. False means the session
+// has ended already, as with Serve, and done is not called.
+func (h *Handler) ServeAsync(ctx context.Context, s *Session, done func()) bool {
+	return h.serve(ctx, s, done)
+}
+
+func (h *Handler) serve(ctx context.Context, s *Session, done func()) bool {
 	rec := s.Record
 	stop := context.AfterFunc(ctx, func() { s.Client.Close() })
-	defer stop()
-	defer s.Client.Close()
 	if !h.NoDelay {
 		if tc, ok := s.Client.(*net.TCPConn); ok {
 			tc.SetNoDelay(false)
@@ -159,13 +171,25 @@ func (h *Handler) Serve(ctx context.Context, s *Session) {
 		default:
 			rec.Status = 502
 		}
-		return
+		s.Client.Close()
+		stop()
+		return false
 	}
 	stopUp := context.AfterFunc(ctx, func() { up.conn.Close() })
-	defer stopUp()
 
 	s.Log.Info("proxy " + up.conn.LocalAddr().String() + " connected to " + up.peer.Addr)
-	res := h.pipe(ctx, s, up)
+	return h.pipe(ctx, s, up, func(res pipeResult) {
+		h.ended(s, up, att, res)
+		stopUp()
+		s.Client.Close()
+		stop()
+	}, done)
+}
+
+// ended fills the record and logs the end of a session that reached its
+// upstream.
+func (h *Handler) ended(s *Session, up *upstreamConn, att accesslog.Attempt, res pipeResult) {
+	rec := s.Record
 	up.release(false)
 	att.BytesSent, att.BytesReceived = res.toUpstream, res.fromUpstream
 	if res.firstByte > 0 {

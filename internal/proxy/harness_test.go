@@ -56,14 +56,22 @@ func startProxyGoroutines(t *testing.T, h *Handler) *testProxy {
 				return
 			}
 			n := conns.Add(1)
-			wg.Go(func() {
+			// As the server does: a session the loops carry finishes
+			// from ServeAsync's callback, after its goroutine returned.
+			wg.Add(1)
+			go func() {
 				rec := &accesslog.Session{Connection: n}
-				h.Serve(ctx, &Session{
+				done := func() {
+					tp.records <- rec
+					wg.Done()
+				}
+				if !h.ServeAsync(ctx, &Session{
 					Client: c, Log: logger.With("conn", n), Record: rec,
 					ClientText: "127.0.0.1", ServerText: tp.addr,
-				})
-				tp.records <- rec
-			})
+				}, done) {
+					done()
+				}
+			}()
 		}
 	})
 	t.Cleanup(func() {

@@ -51,11 +51,14 @@ func (s *Server) acceptLoop(l *listener) {
 		s.stats.accepted.Add(1)
 		s.sessions.Add(1)
 		go func() {
-			defer s.sessions.Done()
-			defer s.table.leave()
 			snap := s.acquireSnapshot()
-			defer snap.releaseSession()
-			s.serveConn(snap, l, c)
+			// Run once the connection is done with, maybe after this
+			// goroutine has returned (a session the event loops carry).
+			s.serveConn(snap, l, c, func() {
+				snap.releaseSession()
+				s.table.leave()
+				s.sessions.Done()
+			})
 		}()
 	}
 }

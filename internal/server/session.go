@@ -19,38 +19,45 @@ import (
 // (ssl), ssl_preread (preread), then the content handler, proxy_pass,
 // return or pass; finally the access log and counters. pass starts a
 // new session on the same connection, as nginx's pass module does.
-func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn) {
+// done is called once the connection is done with: before serveConn
+// returns, or later, from another goroutine, for a session the event
+// loops carry on without this one.
+func (s *Server) serveConn(snap *snapshot, l *listener, c net.Conn, done func()) {
 	n := s.connSeq.Add(1)
 	bnd := snap.lookup(l.key, c.LocalAddr())
 	if bnd == nil {
 		// Accepted just as a reload dropped this listener.
 		c.Close()
+		done()
 		return
 	}
 	s.stats.handled.Add(1)
 	s.stats.active.Add(1)
-	defer s.stats.active.Add(-1)
 	// A stop, or worker_shutdown_timeout running out, cancels snap.ctx.
 	// Closing the client then ends the session in whatever phase it is:
 	// the phases before proxying block on client reads that only their
 	// own timeouts (proxy_protocol_timeout) would otherwise end.
 	stop := context.AfterFunc(snap.ctx, func() { c.Close() })
-	defer stop()
 	h := &handoff{bnd: bnd, local: c.LocalAddr(), remote: c.RemoteAddr(), client: c, serverText: l.text}
 	// limit_conn counts stay held until the connection closes, also
 	// those of the sessions that passed it on (nginx releases them
 	// with the connection's pool).
 	var held []heldLimit
-	defer func() {
+	end := func() {
 		for _, hl := range held {
 			hl.zone.release(hl.key)
 		}
-	}()
-	for h != nil {
-		var more []heldLimit
-		h, more = s.serveSession(snap, n, h)
-		held = append(held, more...)
+		stop()
+		s.stats.active.Add(-1)
+		done()
 	}
+	for h != nil {
+		var async bool
+		if h, async = s.serveSession(snap, n, h, &held, end); async {
+			return
+		}
+	}
+	end()
 }
 
 // handoff is what a session starts with: the connection as accepted, or
@@ -66,14 +73,15 @@ type handoff struct {
 	passes     int             // how many times pass handed the connection on
 }
 
-// serveSession runs one session on h. It returns the next session's
-// start when pass hands the connection on, with the limit_conn counts
-// it holds.
-func (s *Server) serveSession(snap *snapshot, n uint64, h *handoff) (*handoff, []heldLimit) {
+// serveSession runs one session on h, adding the limit_conn counts it
+// takes to held. It returns the next session's start when pass hands the
+// connection on. async reports that the session goes on without this
+// goroutine: it calls end once it has been finished (logged and counted).
+func (s *Server) serveSession(snap *snapshot, n uint64, h *handoff, held *[]heldLimit, end func()) (next *handoff, async bool) {
 	bnd := h.bnd
 	b := bnd.block
-	b.stats.active.Add(1)
-	defer b.stats.active.Add(-1)
+	first := b // the block whose active count this session holds
+	first.stats.active.Add(1)
 	c := h.client
 	rec := &accesslog.Session{
 		Connection: n, Start: s.now(), RemoteAddr: h.remote, ServerAddr: h.local,
@@ -85,7 +93,7 @@ func (s *Server) serveSession(snap *snapshot, n uint64, h *handoff) (*handoff, [
 		Client: c, Log: log, Record: rec, Preread: h.preread,
 		ClientText: addrHost(rec.RemoteAddr), ServerText: h.serverText,
 	}
-	held := s.preamble(snap, bnd, ps)
+	*held = append(*held, s.preamble(snap, bnd, ps)...)
 	if rec.Status == 0 && h.clientTLS != nil {
 		// Passed on after a TLS handshake: the connection keeps its
 		// TLS session, as nginx's keeps c->ssl.
@@ -104,6 +112,13 @@ func (s *Server) serveSession(snap *snapshot, n uint64, h *handoff) (*handoff, [
 		}
 	}
 	group := b.groupName()
+	// finish ends a session that was not passed on; for one carried on
+	// without this goroutine it runs from the proxy's callback, which
+	// then ends the connection too.
+	finish := func() {
+		s.finishSession(b, group, ps)
+		first.stats.active.Add(-1)
+	}
 	switch {
 	case rec.Status != 0:
 		c.Close()
@@ -111,22 +126,34 @@ func (s *Server) serveSession(snap *snapshot, n uint64, h *handoff) (*handoff, [
 		if next := s.passPhase(snap, b, ps, h); next != nil {
 			// The session ends without a log record: nginx never
 			// finalizes a session it passed on.
-			return next, held
+			first.stats.active.Add(-1)
+			return next, false
 		}
 		c.Close()
 	case b.pass != nil:
 		if h := b.pass.pick(ps); h != nil {
 			group = h.Group.Name()
-			h.Serve(snap.ctx, ps)
+			if h.ServeAsync(snap.ctx, ps, func() {
+				ps.Client.Close()
+				finish()
+				end()
+			}) {
+				return nil, true
+			}
 		}
 		ps.Client.Close()
 	case b.handler == nil:
 		serveReturn(snap.ctx, ps, b.ret)
 	default:
-		b.handler.Serve(snap.ctx, ps)
+		if b.handler.ServeAsync(snap.ctx, ps, func() {
+			finish()
+			end()
+		}) {
+			return nil, true
+		}
 	}
-	s.finishSession(b, group, ps)
-	return nil, held
+	finish()
+	return nil, false
 }
 
 // finishSession writes the session's access log records and counts it.
