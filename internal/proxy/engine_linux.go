@@ -309,14 +309,20 @@ func (l *loop) live() int { return len(l.sessions) - len(l.free) }
 func (l *loop) handle(r loopReq) {
 	switch r.kind {
 	case reqAdd:
-		if l.stopping {
+		if l.stopping || r.s.cancelled {
 			r.s.end(l, endCancel)
 			return
 		}
 		l.add(r.s)
 	case reqCancel:
-		if !r.s.ended && r.s.slot >= 0 {
+		switch {
+		case r.s.ended:
+		case r.s.slot >= 0:
 			r.s.end(l, endCancel)
+		default:
+			// Posted by the context's AfterFunc before the add it
+			// races: the add ends the session.
+			r.s.cancelled = true
 		}
 	case reqIdle:
 		if !r.s.ended && r.s.slot >= 0 {

@@ -27,9 +27,11 @@ type esession struct {
 	slot   int32
 	queued bool // on the loop's retry list
 	ended  bool
-	why    int // endEOF, endError, endCancel, endTimeout
-	last   time.Time
-	timer  *time.Timer
+	// cancelled: a cancel came before the session was added.
+	cancelled bool
+	why       int // endEOF, endError, endCancel, endTimeout
+	last      time.Time
+	timer     *time.Timer
 	// done is closed when the session ends, for a caller that waits;
 	// otherwise finish is handed to the engine's finishers.
 	done   chan struct{}
