@@ -10,10 +10,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/panjf2000/gnet/v2/pkg/logging"
 	"github.com/straitproxy/strait/bench/proto/internal/cli"
 )
 
@@ -34,7 +35,7 @@ func main() {
 		addrs = append(addrs, "tcp://"+r.Listen)
 	}
 	if err := gnet.Rotate(h, addrs, gnet.WithMulticore(true), gnet.WithReuseAddr(true),
-		gnet.WithLogLevel(logging.ErrorLevel)); err != nil {
+		gnet.WithLogger(quiet{})); err != nil {
 		cli.Fatal(err)
 	}
 }
@@ -119,3 +120,13 @@ func (p *proxy) OnClose(c gnet.Conn, _ error) gnet.Action {
 	}
 	return gnet.None
 }
+
+// quiet drops gnet's informational logs: a prototype prints nothing on
+// success.
+type quiet struct{}
+
+func (quiet) Debugf(string, ...any)     {}
+func (quiet) Infof(string, ...any)      {}
+func (quiet) Warnf(string, ...any)      {}
+func (quiet) Errorf(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }
+func (quiet) Fatalf(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...); os.Exit(1) }
