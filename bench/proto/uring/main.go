@@ -66,7 +66,14 @@ const (
 	kindSend
 	kindShut
 	kindWake
+	kindCancel
 )
+
+// maxQueue bounds the buffers one direction holds: beyond it the
+// direction's receive is cancelled until its destination drained half,
+// so that one flow whose destination is slow cannot take the whole
+// buffer pool (and starve the opposite direction it waits for).
+const maxQueue = 16
 
 func userData(slot uint32, side, kind int) uint64 {
 	return uint64(slot)<<8 | uint64(side)<<4 | uint64(kind)
@@ -85,6 +92,8 @@ type session struct {
 type dir struct {
 	queue    []chunk // received, not yet sent: queue[0] may be in flight
 	sending  bool
+	armed    bool // a multishot receive is armed on the source
+	cancel   bool // and its cancellation submitted
 	stalled  bool // the receive ended for want of buffers
 	eof      bool // the source said EOF
 	shutting bool // shutdown(SHUT_WR) of the destination submitted
@@ -209,7 +218,29 @@ func (l *loop) recv(s *session, side int) {
 	e.Opcode, e.Fd, e.Ioprio = opRecv, int32(s.fds[side]), recvMultishot
 	e.Flags, e.BufGroup = sqeBufferSelect, bufGroup
 	e.UserData = userData(s.slot, side, kindRecv)
+	s.dirs[side].armed = true
 	s.ops++
+}
+
+// pause cancels side's receive: its queue is full.
+func (l *loop) pause(s *session, side int) {
+	d := &s.dirs[side]
+	if !d.armed || d.cancel {
+		return
+	}
+	e := l.r.get()
+	e.Opcode, e.Addr = opAsyncCancel, userData(s.slot, side, kindRecv)
+	e.UserData = userData(s.slot, side, kindCancel)
+	d.cancel = true
+	s.ops++
+}
+
+// resume arms side's receive again once its queue has room.
+func (l *loop) resume(s *session, side int) {
+	d := &s.dirs[side]
+	if !d.armed && !d.eof && !d.stalled && !s.dead && len(d.queue) <= maxQueue/2 {
+		l.recv(s, side)
+	}
 }
 
 // send starts sending the head of side's queue, if not already.
@@ -254,6 +285,7 @@ func (l *loop) handle(c cqe) {
 	case kindRecv:
 		if c.Flags&cqeFMore == 0 {
 			s.ops--
+			d.armed, d.cancel = false, false
 		}
 		if c.Flags&cqeFBuffer != 0 {
 			bid := uint16(c.Flags >> cqeBufferShift)
@@ -261,6 +293,9 @@ func (l *loop) handle(c cqe) {
 				d.queue = append(d.queue, chunk{bid: bid, end: int(c.Res)})
 				l.held++
 				l.send(s, side)
+				if len(d.queue) >= maxQueue {
+					l.pause(s, side)
+				}
 			} else {
 				l.r.putBuf(bid)
 			}
@@ -273,10 +308,14 @@ func (l *loop) handle(c cqe) {
 		case c.Res == -int32(unix.ENOBUFS):
 			d.stalled = true
 			l.stalled = append(l.stalled, s)
+		case c.Res == -int32(unix.ECANCELED):
+			// Paused; the queue may have drained before the cancellation
+			// completed, else the send completions resume it.
+			l.resume(s, side)
 		case c.Res < 0:
 			l.kill(s)
 		case c.Flags&cqeFMore == 0:
-			l.recv(s, side) // the kernel ended the multishot: arm again
+			l.resume(s, side) // the kernel ended the multishot: arm again
 		}
 	case kindSend:
 		s.ops--
@@ -297,7 +336,10 @@ func (l *loop) handle(c cqe) {
 		}
 		l.send(s, side)
 		l.shutWrite(s, side)
+		l.resume(s, side)
 		l.unstall()
+	case kindCancel:
+		s.ops--
 	case kindShut:
 		s.ops--
 		d.shut = true
@@ -307,17 +349,17 @@ func (l *loop) handle(c cqe) {
 	}
 }
 
-// unstall arms again the receives that ran out of buffers, once half of
-// the buffers are back with the kernel.
+// unstall arms again the receives that ran out of buffers, once an
+// eighth of the buffers are back with the kernel.
 func (l *loop) unstall() {
-	if len(l.stalled) == 0 || l.held > l.r.bufCount/2 {
+	if len(l.stalled) == 0 || l.held > l.r.bufCount*7/8 {
 		return
 	}
 	for _, s := range l.stalled {
 		for side := range s.dirs {
-			if s.dirs[side].stalled && !s.dead {
+			if s.dirs[side].stalled {
 				s.dirs[side].stalled = false
-				l.recv(s, side)
+				l.resume(s, side)
 			}
 		}
 	}

@@ -11,10 +11,11 @@ import (
 // The kernel ABI of io_uring (include/uapi/linux/io_uring.h), the part
 // this prototype uses.
 const (
-	opRead     = 22
-	opSend     = 26
-	opRecv     = 27
-	opShutdown = 34
+	opAsyncCancel = 14
+	opRead        = 22
+	opSend        = 26
+	opRecv        = 27
+	opShutdown    = 34
 
 	sqeBufferSelect = 1 << 5
 	recvMultishot   = 1 << 1 // in the SQE's ioprio
