@@ -13,6 +13,9 @@
 //
 //	go run ./bench -quick
 //	go run ./bench -rounds 3 -only requests,bulk -proxies strait,nginx
+//
+// -engine NAME=PATH adds a column for a prototype engine (see bench/proto)
+// that takes part only in the scenarios whose routes are all plain TCP.
 package main
 
 import (

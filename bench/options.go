@@ -19,7 +19,10 @@ type options struct {
 	Out       string
 	StraitBin string // prebuilt strait; empty builds ./cmd/strait
 	Doc       string // document whose results section is rewritten; empty: none
-	Args      []string
+	// Engines are prototype proxies given with -engine, each a column
+	// after Targets' built-in ones (their names are in Targets too).
+	Engines []engineSpec
+	Args    []string
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -34,6 +37,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Out, "out", "bench/results", "directory for latest.md, latest.png and latest.json")
 	fs.StringVar(&o.Doc, "doc", "docs/performance.md", "document whose marked results section gets the table (empty: leave docs alone)")
 	fs.StringVar(&o.StraitBin, "strait", "", "strait binary to use instead of building ./cmd/strait")
+	fs.Var((*engineFlag)(&o.Engines), "engine", "NAME=PATH: add a column NAME running the prototype PATH -route LISTEN=UPSTREAM ... "+
+		"(plain TCP only; it runs in scenarios whose routes are all plain TCP); repeatable")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -53,6 +58,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.Targets, err = splitChoices(proxies, []string{nameStrait, nameNginx, nameHAProxy, nameDirect}, "-proxies"); err != nil {
 		return o, err
+	}
+	for _, e := range o.Engines {
+		if slices.Contains(o.Targets, e.Name) {
+			return o, fmt.Errorf("-engine %s: name already used by -proxies", e.Name)
+		}
+		o.Targets = append(o.Targets, e.Name)
 	}
 	if len(o.Targets) == 0 {
 		return o, fmt.Errorf("-proxies: no target given")

@@ -29,7 +29,11 @@ type report struct {
 const pendingMark = "pending†"
 
 func (r report) table() table {
-	return buildTable(metricTable(), r.Results.medians(), r.Options.Targets)
+	t := buildTable(metricTable(), r.Results.medians(), r.Options.Targets)
+	for _, e := range r.Options.Engines {
+		t.PlainOnly = append(t.PlainOnly, e.Name)
+	}
+	return t
 }
 
 // command is the command line that produced the report.
@@ -62,6 +66,12 @@ func (r report) markdown(t table) string {
 	b.WriteString("\n↓ lower is better. Ratios are strait's median over the peer's. " +
 		"`direct` is the client talking straight to the upstream (TLS where the upstream speaks TLS): the physical limit. " +
 		"Proxy CPU is utime+stime of every proxy process (nginx master and workers, haproxy, strait) from /proc.\n\n")
+	if len(r.Options.Engines) > 0 {
+		b.WriteString("Prototype engines (-engine) run only the scenarios whose routes are all plain TCP; n/a marks the others.\n\n")
+		if rt := t.ratiosTo(nameNginx); rt != "" {
+			b.WriteString("### Every column over nginx\n\n" + rt + "\n")
+		}
+	}
 	b.WriteString("![strait/peer ratios](latest.png)\n\n")
 	if notes := r.notes(); notes != "" {
 		b.WriteString("## Notes\n\n" + notes + "\n")

@@ -27,6 +27,9 @@ const (
 // the direct baseline.
 type target struct {
 	Name string
+	// PlainOnly targets (prototype engines) serve plain TCP routes only
+	// and run only scenarios marked PlainTCP.
+	PlainOnly bool
 	// start writes the configuration into dir and starts the proxy; nil
 	// for the direct baseline.
 	start func(ctx context.Context, w *world, dir string, listen map[string]string) (*process, error)
@@ -108,6 +111,9 @@ func (w *world) launch(ctx context.Context, t target) (*instance, error) {
 	}
 	var addrs, udpAddrs []string
 	for id, a := range listen {
+		if t.PlainOnly && !w.routes[id].plainTCP() {
+			continue // not configured: nothing listens there
+		}
 		if w.routes[id].UDP {
 			// A target that cannot proxy UDP (HAProxy) gets no UDP
 			// route in its configuration: nothing answers there.

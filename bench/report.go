@@ -15,6 +15,9 @@ type table struct {
 	Targets []string // columns, in the order given
 	Peers   []string // ratio columns: strait/peer
 	Rows    []row
+	// PlainOnly are prototype engines: they run only plain TCP scenarios,
+	// so their cells in other rows read "n/a" (not applicable).
+	PlainOnly []string
 }
 
 type row struct {
@@ -153,6 +156,8 @@ func (t table) markdown(missingMark map[string]string) string {
 			switch {
 			case ok:
 				cells = append(cells, formatValue(v, r.Metric.Digits))
+			case slices.Contains(t.PlainOnly, name) && !plainMetric(r.Metric.ID):
+				cells = append(cells, "n/a")
 			case missingMark[name] != "":
 				cells = append(cells, missingMark[name])
 			default:
@@ -167,6 +172,45 @@ func (t table) markdown(missingMark map[string]string) string {
 			cells = append(cells, formatRatio(r.Ratios[p]))
 		}
 		cells = append(cells, goalText(r.Metric), r.Status)
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	return b.String()
+}
+
+// ratiosTo renders every target's median over base's for the rows of
+// plain TCP scenarios, the ones prototype engines take part in; "" when
+// base is not a column.
+func (t table) ratiosTo(base string) string {
+	if !slices.Contains(t.Targets, base) {
+		return ""
+	}
+	var others []string
+	for _, name := range t.Targets {
+		if name != base && name != nameDirect {
+			others = append(others, name)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| metric | " + strings.Join(others, " | ") + " |\n")
+	b.WriteString("|" + strings.Repeat(" --- |", len(others)+1) + "\n")
+	for _, r := range t.Rows {
+		bv, ok := r.Values[base]
+		if !plainMetric(r.Metric.ID) || !ok {
+			continue
+		}
+		label := r.Metric.Label
+		if !r.Metric.Higher {
+			label += " ↓"
+		}
+		cells := []string{label}
+		for _, name := range others {
+			v, ok := r.Values[name]
+			if !ok {
+				cells = append(cells, "—")
+				continue
+			}
+			cells = append(cells, formatRatio(ratio(v, bv)))
+		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
 	return b.String()

@@ -30,6 +30,17 @@ func resolveTargets(ctx context.Context, o options, tmp string, log io.Writer) (
 			out = append(out, haproxyTarget("haproxy"))
 		case nameDirect:
 			out = append(out, directTarget())
+		default:
+			i := slices.IndexFunc(o.Engines, func(e engineSpec) bool { return e.Name == name })
+			if i < 0 {
+				continue
+			}
+			if err := engineBinary(o.Engines[i].Path); err != nil {
+				pending[name] = err.Error()
+				fmt.Fprintf(log, "bench: %s column stays empty: %v\n", name, err)
+				continue
+			}
+			out = append(out, engineTarget(o.Engines[i]))
 		case nameStrait:
 			bin, err := straitBinary(ctx, o.StraitBin, tmp)
 			if err != nil {
@@ -99,7 +110,7 @@ func runRounds(ctx context.Context, w *world, o options, sz sizes, targets []tar
 				if ctx.Err() != nil {
 					return res
 				}
-				if _, broken := pending[t.Name]; broken || (sc.NoDirect && t.start == nil) || slices.Contains(sc.Skip, t.Name) {
+				if _, broken := pending[t.Name]; broken || !sc.runsOn(t) {
 					continue
 				}
 				began := time.Now()
@@ -121,6 +132,20 @@ func runRounds(ctx context.Context, w *world, o options, sz sizes, targets []tar
 		}
 	}
 	return res
+}
+
+// runsOn reports whether the scenario applies to a target: the direct
+// baseline has no proxy to measure in NoDirect scenarios, Skip lists
+// targets that cannot do it, and prototype engines run only plain TCP
+// scenarios.
+func (sc scenario) runsOn(t target) bool {
+	switch {
+	case sc.NoDirect && t.start == nil, slices.Contains(sc.Skip, t.Name):
+		return false
+	case t.PlainOnly:
+		return sc.PlainTCP
+	}
+	return true
 }
 
 func runOne(ctx context.Context, w *world, t target, sc scenario, sz sizes, pending map[string]string, res *results) (map[string]float64, error) {

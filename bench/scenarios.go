@@ -48,6 +48,9 @@ type scenario struct {
 	Name     string
 	NoDirect bool     // meaningless without a proxy (memory of the proxy)
 	Skip     []string // targets that cannot do it (HAProxy: UDP)
+	// PlainTCP scenarios use only plain TCP routes; only they run on
+	// prototype engines (-engine). Their metric ids start with "plain-".
+	PlainTCP bool
 	run      func(ctx context.Context, w *world, in *instance, sz sizes) (map[string]float64, error)
 }
 
@@ -68,7 +71,7 @@ func scenarioTable() []scenario {
 		{Name: "latency", run: latency},
 		{Name: "idle-memory", NoDirect: true, run: idleMemory},
 		{Name: "udp", Skip: udpIncapable(), run: udpScenario},
-		{Name: "plain", run: func(ctx context.Context, w *world, in *instance, sz sizes) (map[string]float64, error) {
+		{Name: "plain", PlainTCP: true, run: func(ctx context.Context, w *world, in *instance, sz sizes) (map[string]float64, error) {
 			out, err := redisRequests(ctx, w, in, sz, routeRedisPlain, "plain")
 			if err != nil {
 				return nil, err
