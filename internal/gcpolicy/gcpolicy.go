@@ -30,7 +30,7 @@ import (
 
 // DefaultFloor is the headroom the serving process keeps above its live
 // heap before the next collection.
-const DefaultFloor = 64 << 20
+const DefaultFloor = 32 << 20
 
 // minHeap is the runtime's minimum heap goal at GOGC=100 (4 MiB); the
 // runtime scales it with the percent like the rest of the goal.
