@@ -5,13 +5,16 @@ package cli
 import (
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"syscall"
 	"testing"
 
 	"github.com/straitproxy/strait/internal/config"
+	"github.com/straitproxy/strait/internal/gcpolicy"
 )
 
 func TestApplyProcess(t *testing.T) {
+	t.Cleanup(gcpolicy.Stop)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	var before syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &before); err != nil {
@@ -37,5 +40,37 @@ func TestApplyProcess(t *testing.T) {
 	}
 	if err := applyProcess(config.Main{}); err != nil || runtime.GOMAXPROCS(0) != runtime.NumCPU() {
 		t.Errorf("auto: GOMAXPROCS %d, want %d (%v)", runtime.GOMAXPROCS(0), runtime.NumCPU(), err)
+	}
+}
+
+func gogc() uint64 {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// The serving process starts the GC policy: a small heap gets a percent
+// above the default. With GOGC in the environment it is left alone.
+func TestApplyProcessStartsGCPolicy(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	t.Cleanup(gcpolicy.Stop)
+	for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
+		t.Setenv(name, "") // restored at cleanup
+		os.Unsetenv(name)
+	}
+	if err := applyProcess(config.Main{WorkerProcesses: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if p := gogc(); p <= 100 {
+		t.Errorf("GOGC in the serving process = %d, want the policy's percent above 100", p)
+	}
+	gcpolicy.Stop()
+
+	t.Setenv("GOGC", "100")
+	if err := applyProcess(config.Main{WorkerProcesses: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if p := gogc(); p != 100 {
+		t.Errorf("GOGC with GOGC=100 in the environment = %d, want 100", p)
 	}
 }
