@@ -29,14 +29,8 @@ func main() {
 	}
 	var next atomic.Uint32
 	cli.Serve(rs, func(c, u *net.TCPConn) {
-		cfd, err := cli.Detach(c)
-		if err != nil {
-			u.Close()
-			return
-		}
-		ufd, err := cli.Detach(u)
-		if err != nil {
-			unix.Close(cfd)
+		cfd, ufd, ok := cli.DetachPair(c, u)
+		if !ok {
 			return
 		}
 		loops[next.Add(1)%uint32(len(loops))].post(&session{fds: [2]int{cfd, ufd}})

@@ -105,6 +105,22 @@ func Detach(c *net.TCPConn) (int, error) {
 	return fd, err
 }
 
+// DetachPair detaches a session's client and upstream sockets (see
+// Detach); if either fails, it closes what it holds and reports false.
+func DetachPair(c, u *net.TCPConn) (cfd, ufd int, ok bool) {
+	cfd, err := Detach(c)
+	if err != nil {
+		u.Close()
+		return -1, -1, false
+	}
+	ufd, err = Detach(u)
+	if err != nil {
+		syscall.Close(cfd)
+		return -1, -1, false
+	}
+	return cfd, ufd, true
+}
+
 // Serve accepts on every route and, for each client, dials the route's
 // upstream in a goroutine of its own and hands both connections to
 // handle. A failed dial closes the client. Serve never returns.
